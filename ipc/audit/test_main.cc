@@ -2,6 +2,8 @@
 // behind fails, names the object, and the object is removed so the next test starts clean.
 // Bazel removes a test's System V objects and message queues when it ends, so the check has to
 // run here, inside the test process, after every test.
+#include <stdlib.h>
+
 #include <gtest/gtest.h>
 
 #include "ipc/audit/leaks.h"
@@ -24,6 +26,13 @@ class LeakCheck : public testing::EmptyTestEventListener {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Stress runs and lab explorations split their own work (seeds, executions) across Bazel's
+  // shards; a target that does so sets IPCLAB_SHARD_WITHIN_TESTS=1 (cc_test `env`) so GoogleTest
+  // does not also hand each shard a different subset of the test cases.
+  if (const char* v = getenv("IPCLAB_SHARD_WITHIN_TESTS"); v && v[0] == '1') {
+    unsetenv("GTEST_TOTAL_SHARDS");
+    unsetenv("GTEST_SHARD_INDEX");
+  }
   testing::InitGoogleTest(&argc, argv);
   (void)ipc::audit::SessionPid();  // fix the session pid before any test forks
   testing::UnitTest::GetInstance()->listeners().Append(new LeakCheck);

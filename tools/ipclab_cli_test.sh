@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The `ipclab` command's interface contract: exit codes and one-line usage errors.
+set -uo pipefail
+ipclab=$1
+fail() { echo "ipclab_cli_test: $*"; exit 1; }
+
+out=$("$ipclab" 2>&1); rc=$?
+(( rc == 0 )) || fail "no-argument run exited $rc: $out"
+grep -q "posix-shm" <<<"$out" || fail "default run printed no checks: $out"
+
+out=$("$ipclab" doctor --json 2>&1) || fail "doctor --json failed: $out"
+grep -q '"check": "posix-mqueue"' <<<"$out" || fail "doctor --json lacks posix-mqueue: $out"
+
+out=$("$ipclab" frobnicate 2>&1); rc=$?
+(( rc == 2 )) || fail "unknown command exited $rc, want 2"
+[[ $(wc -l <<<"$out") -eq 1 ]] || fail "unknown command printed more than one line: $out"
+grep -q "frobnicate" <<<"$out" || fail "error does not name the bad word: $out"
+
+out=$("$ipclab" doctor --bogus 2>&1); rc=$?
+(( rc == 2 )) || fail "bad option exited $rc, want 2"
+
+"$ipclab" --help | grep -q "doctor" || fail "--help does not list doctor"
+echo "ipclab_cli_test: ok"
