@@ -77,11 +77,12 @@ TEST(Call, ReportsEintrToTheCaller) {
 }
 
 TEST(RetryUntil, EintrAfterDeadlineBecomesTimeout) {
-  auto deadline = Deadline::After(5ms);
+  // Generous against slow sanitizer builds: at 1 ms a call, 200 ms leaves room for many retries.
+  auto deadline = Deadline::After(200ms);
   int calls = 0;
   auto r = RetryUntil("sem_clockwait", "sem", deadline, [&](Deadline) {
     ++calls;
-    std::this_thread::sleep_for(2ms);
+    std::this_thread::sleep_for(1ms);
     errno = EINTR;
     return -1;
   });
