@@ -19,5 +19,9 @@ grep -q "frobnicate" <<<"$out" || fail "error does not name the bad word: $out"
 out=$("$ipclab" doctor --bogus 2>&1); rc=$?
 (( rc == 2 )) || fail "bad option exited $rc, want 2"
 
+out=$("$ipclab" leaks --json 2>&1); rc=$?
+(( rc == 0 || rc == 1 )) || fail "leaks --json exited $rc: $out"
+grep -q '"orphans"' <<<"$out" || fail "leaks --json lacks the orphan count: $out"
+
 "$ipclab" --help | grep -q "doctor" || fail "--help does not list doctor"
 echo "ipclab_cli_test: ok"

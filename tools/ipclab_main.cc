@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "ipc/audit/doctor.h"
+#include "ipc/audit/leaks_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -23,6 +24,8 @@ int main(int argc, char** argv) {
   };
   add("doctor", "check what this machine offers ipclab (IPC kinds, limits, costs, leftovers)",
       ipc::audit::SetupDoctorCommand);
+  add("leaks", "list ipclab IPC objects still alive; --reap removes those of dead sessions",
+      ipc::audit::SetupLeaksCommand);
 
   try {
     app.parse(argc, argv);

@@ -8,9 +8,12 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include <optional>
+
 #include <fmt/format.h>
 
 #include "ipc/audit/names.h"
+#include "ipc/audit/registry.h"
 
 namespace ipc::audit {
 namespace {
@@ -49,6 +52,56 @@ void Scan(const std::string& dir, IpcObject::Kind file_kind, bool want_dirs,
   ::closedir(d);
 }
 
+IpcObject::Kind SysvObjectKind(SysvKind k) {
+  switch (k) {
+    case SysvKind::kShm: return IpcObject::Kind::kSysvShm;
+    case SysvKind::kSem: return IpcObject::Kind::kSysvSemaphore;
+    case SysvKind::kMsg: return IpcObject::Kind::kSysvMqueue;
+  }
+  return IpcObject::Kind::kSysvStaleEntry;
+}
+
+std::optional<SysvKind> SysvKindOf(IpcObject::Kind k) {
+  switch (k) {
+    case IpcObject::Kind::kSysvShm: return SysvKind::kShm;
+    case IpcObject::Kind::kSysvSemaphore: return SysvKind::kSem;
+    case IpcObject::Kind::kSysvMqueue: return SysvKind::kMsg;
+    case IpcObject::Kind::kPosixShm:
+    case IpcObject::Kind::kPosixSemaphore:
+    case IpcObject::Kind::kPosixMqueue:
+    case IpcObject::Kind::kPrivateDir:
+    case IpcObject::Kind::kSysvStaleEntry: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+void ScanRegistry(std::vector<IpcObject>& out) {
+  const unsigned long long ns = IpcNamespace();
+  for (auto& rec : ListSysvRecords()) {
+    IpcObject o;
+    o.session_pid = rec.entry.pid;
+    o.session_alive = Alive(rec.entry.pid);
+    o.purpose = rec.entry.purpose;
+    o.sysv_id = rec.entry.id;
+    o.registry_entry = rec.path;
+    if (rec.entry.ipc_namespace != ns) {
+      // Ids of another IPC namespace cannot be checked from here. Once its session is dead the
+      // entry is only a record to clean up (the namespace took its objects with it, or will).
+      if (o.session_alive) continue;
+      o.kind = IpcObject::Kind::kSysvStaleEntry;
+      o.name = rec.path;
+    } else if (auto ctime = SysvCtime(rec.entry.kind, rec.entry.id);
+               ctime && *ctime == rec.entry.ctime) {
+      o.kind = SysvObjectKind(rec.entry.kind);
+      o.name = std::to_string(rec.entry.id);
+    } else {
+      o.kind = IpcObject::Kind::kSysvStaleEntry;
+      o.name = rec.path;
+    }
+    out.push_back(std::move(o));
+  }
+}
+
 }  // namespace
 
 std::string_view KindName(IpcObject::Kind kind) {
@@ -57,6 +110,10 @@ std::string_view KindName(IpcObject::Kind kind) {
     case IpcObject::Kind::kPosixSemaphore: return "posix-semaphore";
     case IpcObject::Kind::kPosixMqueue: return "posix-mqueue";
     case IpcObject::Kind::kPrivateDir: return "private-dir";
+    case IpcObject::Kind::kSysvShm: return "sysv-shm";
+    case IpcObject::Kind::kSysvSemaphore: return "sysv-sem";
+    case IpcObject::Kind::kSysvMqueue: return "sysv-msg";
+    case IpcObject::Kind::kSysvStaleEntry: return "sysv-stale-entry";
   }
   return "unknown";
 }
@@ -71,6 +128,7 @@ std::vector<IpcObject> ListObjects() {
   Scan("/dev/shm", IpcObject::Kind::kPosixShm, false, out);
   Scan("/dev/mqueue", IpcObject::Kind::kPosixMqueue, false, out);
   Scan(TempRoot(), IpcObject::Kind::kPrivateDir, true, out);
+  ScanRegistry(out);
   return out;
 }
 
@@ -97,9 +155,46 @@ sys::Status Remove(const IpcObject& o) {
       break;
     case IpcObject::Kind::kPrivateDir:
       return RemoveTree(o.name);
+    case IpcObject::Kind::kSysvShm:
+    case IpcObject::Kind::kSysvSemaphore:
+    case IpcObject::Kind::kSysvMqueue: {
+      SysvKind kind = *SysvKindOf(o.kind);
+      auto rec = ParseSysvEntryName(o.registry_entry.substr(o.registry_entry.rfind('/') + 1));
+      // Check the key again right before IPC_RMID: the id must still name the object we listed.
+      auto ctime = SysvCtime(kind, o.sysv_id);
+      if (rec && ctime && *ctime == rec->ctime) {
+        auto s = RemoveSysvObject(kind, o.sysv_id);
+        if (!s && s.error().err != EINVAL && s.error().err != EIDRM) return s;
+      }
+      auto s = RemoveSysvRecord(o.registry_entry);
+      if (!s && s.error().err != ENOENT) return s;
+      return {};
+    }
+    case IpcObject::Kind::kSysvStaleEntry: {
+      auto s = RemoveSysvRecord(o.registry_entry);
+      if (!s && s.error().err != ENOENT) return s;
+      return {};
+    }
   }
   if (!r && r.error().err != ENOENT) return std::unexpected(r.error());
   return {};
+}
+
+}  // namespace ipc::audit
+
+namespace ipc::audit {
+
+std::vector<IpcObject> ReapOrphans(std::vector<sys::SysError>* errors) {
+  std::vector<IpcObject> removed;
+  for (auto& o : ListObjects()) {
+    if (o.session_alive) continue;
+    if (auto s = Remove(o); !s) {
+      if (errors) errors->push_back(s.error());
+      continue;
+    }
+    removed.push_back(std::move(o));
+  }
+  return removed;
 }
 
 }  // namespace ipc::audit

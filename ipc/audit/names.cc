@@ -126,4 +126,71 @@ sys::Status RemoveTree(const std::string& path) {
   return status;
 }
 
+std::string_view SysvKindName(SysvKind kind) {
+  switch (kind) {
+    case SysvKind::kShm: return "shm";
+    case SysvKind::kSem: return "sem";
+    case SysvKind::kMsg: return "msg";
+  }
+  return "?";
+}
+
+std::string SysvRegistryDir() { return fmt::format("/dev/shm/{}-sysv.{}", kPrefix, ::getuid()); }
+
+sys::Result<std::string> SysvEntryName(const SysvEntry& e) {
+  if (!ValidPurpose(e.purpose)) {
+    return sys::Fail("ipc::audit::SysvEntryName", e.purpose, EINVAL,
+                     "purpose must be 1-32 characters of [a-z0-9_-]");
+  }
+  if (e.id < 0 || e.pid <= 0) {
+    return sys::Fail("ipc::audit::SysvEntryName", fmt::format("id {}", e.id), EINVAL,
+                     "id must be >= 0 and pid > 0");
+  }
+  return fmt::format("{}.{}.{}.{}.{}.{}", SysvKindName(e.kind), e.id, e.ctime, e.ipc_namespace,
+                     e.pid, e.purpose);
+}
+
+namespace {
+template <class T>
+bool ParseNumber(std::string_view s, T& out) {
+  if (s.empty()) return false;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && ptr == s.data() + s.size();
+}
+}  // namespace
+
+std::optional<SysvEntry> ParseSysvEntryName(std::string_view file) {
+  std::string_view parts[6];
+  for (int i = 0; i < 5; ++i) {
+    auto dot = file.find('.');
+    if (dot == std::string_view::npos) return std::nullopt;
+    parts[i] = file.substr(0, dot);
+    file.remove_prefix(dot + 1);
+  }
+  parts[5] = file;
+  SysvEntry e;
+  if (parts[0] == "shm") {
+    e.kind = SysvKind::kShm;
+  } else if (parts[0] == "sem") {
+    e.kind = SysvKind::kSem;
+  } else if (parts[0] == "msg") {
+    e.kind = SysvKind::kMsg;
+  } else {
+    return std::nullopt;
+  }
+  if (!ParseNumber(parts[1], e.id) || e.id < 0) return std::nullopt;
+  if (!ParseNumber(parts[2], e.ctime)) return std::nullopt;
+  if (!ParseNumber(parts[3], e.ipc_namespace)) return std::nullopt;
+  if (!ParseNumber(parts[4], e.pid) || e.pid <= 0) return std::nullopt;
+  if (!ValidPurpose(parts[5])) return std::nullopt;
+  e.purpose = std::string(parts[5]);
+  return e;
+}
+
+unsigned long long IpcNamespace() {
+  struct stat st{};
+  if (::stat("/proc/self/ns/ipc", &st) != 0) return 0;
+  return static_cast<unsigned long long>(st.st_ino);
+}
+
 }  // namespace ipc::audit

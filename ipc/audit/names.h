@@ -3,6 +3,7 @@
 //   POSIX shm, named semaphores, message queues:  /ipclab.<pid>.<random>.<purpose>
 //   FIFOs, Unix sockets, lock files:              a private directory <tmp>/ipclab.<pid>.<random>.<purpose>/
 //   System V objects:                             IPC_PRIVATE keys, recorded in the registry
+//   the System V registry:                        /dev/shm/ipclab-sysv.<uid>/<entry> (see below)
 //
 // <pid> is the session pid: the pid of the first process in this tree that asked for a name.
 // A forked child inherits it, so everything one test (and its children) creates carries the
@@ -66,5 +67,42 @@ class PrivateDir {
 // Removes a directory tree (used by PrivateDir and the reaper). Errors other than ENOENT are
 // reported; what could be removed is removed.
 sys::Status RemoveTree(const std::string& path);
+
+// --- The System V registry (registry.h records into it, leaks.h reads it) -----------------------
+//
+// System V objects have no names, so ipclab creates them with IPC_PRIVATE and records each one as
+// an empty file in a per-uid directory on the shared-memory filesystem:
+//
+//   /dev/shm/ipclab-sysv.<uid>/<kind>.<id>.<ctime>.<ipcns>.<pid>.<purpose>
+//
+// kind is shm|sem|msg; id the shmid/semid/msqid; ctime the object's shm_ctime/sem_ctime/msg_ctime
+// when it was registered (with id, the key that tells a live entry from a stale one: an id reused
+// by another object has another ctime); ipcns the inode of the IPC namespace (ids mean nothing in
+// another one); pid the session pid; purpose as for UniqueName. Everything is in the name, so an
+// entry is created (O_EXCL, 0600) and removed in one system call each: a process killed at any
+// point leaves either no entry or a complete one, which the reaper then finds. Many processes add
+// and remove entries at once without locks. The directory is removed again when its last entry is,
+// so an idle machine shows nothing. Its name ("ipclab-sysv", not "ipclab.") never matches the
+// POSIX leak pattern `^(sem\.)?ipclab\.`.
+enum class SysvKind { kShm, kSem, kMsg };
+std::string_view SysvKindName(SysvKind kind);  // "shm", "sem", "msg"
+
+// The registry directory for this uid (not created here).
+std::string SysvRegistryDir();
+
+struct SysvEntry {
+  SysvKind kind = SysvKind::kShm;
+  int id = 0;
+  long long ctime = 0;
+  unsigned long long ipc_namespace = 0;
+  pid_t pid = 0;  // session pid
+  std::string purpose;
+};
+// The file name of an entry (no directory); EINVAL for a bad purpose or negative id.
+sys::Result<std::string> SysvEntryName(const SysvEntry& e);
+// The inverse; std::nullopt for any file that is not an entry.
+std::optional<SysvEntry> ParseSysvEntryName(std::string_view file);
+// The inode of this process's IPC namespace (/proc/self/ns/ipc); 0 if it cannot be read.
+unsigned long long IpcNamespace();
 
 }  // namespace ipc::audit
