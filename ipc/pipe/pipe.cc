@@ -201,11 +201,10 @@ sys::Result<std::optional<std::vector<std::byte>>> PipeReader::Receive(sys::Dead
       }
       return std::optional<std::vector<std::byte>>();
     }
-    size_t at = buf_.size();
-    buf_.resize(at + 65536);
-    auto n = ReadSome(fd_, std::span(buf_).subspan(at), deadline);
-    buf_.resize(at + (n ? *n : 0));
+    if (chunk_.empty()) chunk_.resize(65536);  // once: a resize per read would zero 64 KiB
+    auto n = ReadSome(fd_, chunk_, deadline);
     if (!n) return std::unexpected(n.error());
+    buf_.insert(buf_.end(), chunk_.begin(), chunk_.begin() + static_cast<std::ptrdiff_t>(*n));
     if (*n == 0) {
       eof_ = true;
       continue;

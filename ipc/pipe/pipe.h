@@ -115,7 +115,8 @@ class PipeReader {
 
   int fd_;
   size_t max_message_;
-  std::vector<std::byte> buf_;
+  std::vector<std::byte> buf_;    // bytes read, not yet parsed from pos_ on
+  std::vector<std::byte> chunk_;  // what one read() fills
   size_t pos_ = 0;
   struct Partial {
     uint32_t seq;
