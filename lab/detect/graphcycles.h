@@ -14,7 +14,6 @@
 #pragma once
 
 #include <cstddef>
-#include <unordered_set>
 #include <vector>
 
 namespace lab {
@@ -44,9 +43,14 @@ class GraphCycles {
   struct Node {
     int rank = 0;
     bool visited = false;
-    std::unordered_set<int> in;
-    std::unordered_set<int> out;
+    // Lock graphs have small degrees: flat vectors beat hash sets (abseil uses a small flat
+    // hash set for the same reason).
+    std::vector<int> in;
+    std::vector<int> out;
   };
+
+  static bool Contains(const std::vector<int>& v, int x);
+  static void Erase(std::vector<int>& v, int x);
 
   void CheckId(int id) const;
   // Collects into forward_ the nodes reachable from `n` with rank < upper_bound; false if it

@@ -84,7 +84,11 @@ class RaceDetector {
     std::vector<StepIndex> read_steps;
   };
 
-  VectorClock& Thread(ThreadId t);
+  VectorClock& Thread(ThreadId t) {
+    if (t < started_.size() && started_[t]) [[likely]] return threads_[t];
+    return StartThread(t);
+  }
+  VectorClock& StartThread(ThreadId t);
   static void RecordSharedRead(LocationState& s, ThreadId t, Clock c, StepIndex step);
 
   std::vector<VectorClock> threads_;
