@@ -6,9 +6,18 @@
 // happens before the other. The algorithm is FastTrack (Flanagan & Freund, PLDI 2009): each
 // thread has a vector clock; each location keeps only the epoch of its last write and either the
 // epoch of its last read (the common, totally ordered case) or, once two unordered reads exist,
-// a per-thread read clock. The detector is exact for the events it is fed: every race between a
-// pair of accesses it reports is real under the modelled happens-before, and for each access
-// that races with an earlier one, at least one such race is reported.
+// a per-thread read clock. For the events it is fed, the detector is sound (every pair it reports
+// conflicts and is unordered by the modelled happens-before) and precise up to each location's
+// first race (it reports at exactly the first access that races with an earlier one); after a
+// race on a location it remembers only the latest accesses, so later races with older accesses
+// may go unreported. properties/lab_race_property_test.cc checks both against a brute-force
+// happens-before graph.
+//
+// How the runtime maps its operations: mutex lock / unlock, semaphore wait / post, condvar
+// wake-up / notify and rwlock are OnAcquire / OnRelease on the object; an atomic load with
+// acquire (or stronger) order that reads a value is OnAcquire on the atomic, a store with
+// release order OnRelease, an acq_rel or seq_cst read-modify-write both (acquire first); relaxed
+// atomics add no ordering.
 //
 // Synchronization objects accumulate: a release joins the releasing thread's clock into the
 // object's clock, and an acquire joins the object's clock into the acquirer. For a mutex this is
