@@ -22,7 +22,7 @@ enum class Kind { kSpawn, kJoin, kAcquire, kRelease, kRead, kWrite };
 struct Event {
   ThreadId thread;
   Kind kind;
-  ThreadId other = kNoThread;  // spawned / joined thread
+  ThreadId other = kNoThread;   // spawned / joined thread
   ObjectId object = kNoObject;  // sync object or location
 };
 
@@ -108,10 +108,18 @@ RC_GTEST_PROP(LabRaceProperty, SoundAndPreciseUpToTheFirstRace, ()) {
   for (std::size_t j = 0; j < events.size(); ++j) {
     const Event& e = events[j];
     switch (e.kind) {
-      case Kind::kSpawn: detector.OnSpawn(e.thread, e.other); break;
-      case Kind::kJoin: detector.OnJoin(e.thread, e.other); break;
-      case Kind::kAcquire: detector.OnAcquire(e.thread, e.object); break;
-      case Kind::kRelease: detector.OnRelease(e.thread, e.object); break;
+      case Kind::kSpawn:
+        detector.OnSpawn(e.thread, e.other);
+        break;
+      case Kind::kJoin:
+        detector.OnJoin(e.thread, e.other);
+        break;
+      case Kind::kAcquire:
+        detector.OnAcquire(e.thread, e.object);
+        break;
+      case Kind::kRelease:
+        detector.OnRelease(e.thread, e.object);
+        break;
       case Kind::kRead:
       case Kind::kWrite: {
         const bool is_write = e.kind == Kind::kWrite;

@@ -84,7 +84,8 @@ class FullClockRaceDetector {
     sync_[s].Join(threads_[t]);
     threads_[t].Tick(t);
   }
-  [[gnu::noinline]] std::optional<Race> OnAccess(ThreadId t, ObjectId x, bool is_write, StepIndex step) {
+  [[gnu::noinline]] std::optional<Race> OnAccess(ThreadId t, ObjectId x, bool is_write,
+                                                 StepIndex step) {
     const VectorClock& now = threads_[t];
     VectorClock& w = writes_[x];
     VectorClock& r = reads_[x];

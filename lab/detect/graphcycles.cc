@@ -9,8 +9,9 @@ namespace lab {
 
 void GraphCycles::CheckId(int id) const {
   if (id < 0 || id >= NumNodes()) {
-    std::fprintf(stderr, "lab::GraphCycles: node id %d is not from NewNode() (have %d nodes)\n", id,
-                 NumNodes());
+    (void)std::fprintf(stderr,
+                       "lab::GraphCycles: node id %d is not from NewNode() (have %d nodes)\n", id,
+                       NumNodes());
     std::abort();
   }
 }

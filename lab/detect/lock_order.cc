@@ -112,7 +112,8 @@ void LockOrderDetector::RecordOrder(ThreadId t, const HeldLock& first, ObjectId 
   }
 }
 
-std::optional<LockOrderCycle> LockOrderDetector::Evaluate(const std::vector<ObjectId>& locks) const {
+std::optional<LockOrderCycle> LockOrderDetector::Evaluate(
+    const std::vector<ObjectId>& locks) const {
   const std::size_t n = locks.size();
   std::vector<const Order*> orders(n);
   std::size_t combinations = 1;

@@ -55,8 +55,8 @@ struct LockOrderEdge {
   ThreadId thread = kNoThread;
   StepIndex first_step = 0;
   StepIndex second_step = 0;
-  bool first_shared = false;   // `first` was held shared
-  bool second_shared = false;  // `second` was acquired shared
+  bool first_shared = false;    // `first` was held shared
+  bool second_shared = false;   // `second` was acquired shared
   std::uint64_t execution = 0;  // the execution (counted by Reset()) the edge was seen in
 };
 

@@ -58,7 +58,8 @@ class RaceDetector {
   struct Stats {
     std::size_t accesses = 0;
     std::size_t races = 0;
-    std::size_t read_clock_promotions = 0;  // epoch -> per-thread read clock (FastTrack's slow path)
+    std::size_t read_clock_promotions =
+        0;  // epoch -> per-thread read clock (FastTrack's slow path)
   };
 
   // `child` starts after everything `parent` did so far.
@@ -94,7 +95,8 @@ class RaceDetector {
   };
 
   VectorClock& Thread(ThreadId t) {
-    if (t < started_.size() && started_[t]) [[likely]] return threads_[t];
+    if (t < started_.size() && started_[t]) [[likely]]
+      return threads_[t];
     return StartThread(t);
   }
   VectorClock& StartThread(ThreadId t);
