@@ -130,6 +130,14 @@ std::expected<ReplayToken, std::string> DecodeToken(std::string_view text) {
     return std::unexpected(std::move(message));
   };
   if (text.empty()) return fail(fmt::format("empty replay token (expected {})", kShape));
+  // A token copied from a terminal often brings a newline or quotes along: say so plainly.
+  auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  if (is_space(text.front()) || is_space(text.back())) {
+    return fail("replay token has leading or trailing whitespace: pass the token alone");
+  }
+  if (text.front() == '\'' || text.front() == '"') {
+    return fail("replay token starts with a quote: pass the token alone, without quotes");
+  }
 
   std::vector<std::string_view> fields;
   std::size_t start = 0;

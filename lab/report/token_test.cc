@@ -71,7 +71,13 @@ TEST(TokenTest, RejectsEmpty) { EXPECT_THAT(ErrorOf(""), HasSubstr("empty replay
 TEST(TokenTest, RejectsForeignPrefix) {
   EXPECT_THAT(ErrorOf("hello"), HasSubstr("must start with 'lab1.'"));
   EXPECT_THAT(ErrorOf("lab.pct.2a.AgEA.2a4022be"), HasSubstr("must start with 'lab1.'"));
-  EXPECT_THAT(ErrorOf(" lab1.pct.2a.AgEA.2a4022be"), HasSubstr("must start with 'lab1.'"));
+}
+
+TEST(TokenTest, NamesCopyPasteDebris) {
+  EXPECT_THAT(ErrorOf(" lab1.pct.2a.AgEA.2a4022be"), HasSubstr("whitespace"));
+  EXPECT_THAT(ErrorOf("lab1.pct.2a.AgEA.2a4022be\n"), HasSubstr("whitespace"));
+  EXPECT_THAT(ErrorOf("'lab1.pct.2a.AgEA.2a4022be'"), HasSubstr("without quotes"));
+  EXPECT_THAT(ErrorOf("\"lab1.pct.2a.AgEA.2a4022be\""), HasSubstr("without quotes"));
 }
 
 TEST(TokenTest, RejectsWrongVersion) {
