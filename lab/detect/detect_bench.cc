@@ -1,14 +1,17 @@
 // Throughput of the lab's detectors, each against a simple peer measured in the same run:
 // - the FastTrack race detector (epochs) against a DJIT+-style detector that keeps full vector
 //   clocks for every location's reads and writes, on the same event stream;
-// - the lock-order detector in steady state (orders already known) and while its graph grows,
-//   and GraphCycles against a brute-force depth-first cycle check on every new edge.
+// - the lock-order detector in steady state (orders already known), next to an uncontended
+//   std::mutex lock/unlock for scale;
+// - GraphCycles while a lock graph grows, against a brute-force depth-first cycle check on every
+//   new edge.
 // Items/s are accesses, acquisitions or edge insertions per second.
 //   bazel run -c opt //lab/detect:detect_bench
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <mutex>
 #include <random>
 #include <unordered_map>
 #include <vector>
@@ -135,6 +138,18 @@ void BM_LockOrder_SteadyState(benchmark::State& state) {
   state.SetItemsProcessed(acquisitions);
 }
 BENCHMARK(BM_LockOrder_SteadyState);
+
+// Reference: an uncontended std::mutex lock/unlock, the operation the detector is attached to.
+void BM_Reference_StdMutexLockUnlock(benchmark::State& state) {
+  std::mutex mu;
+  for (auto _ : state) {
+    mu.lock();
+    benchmark::ClobberMemory();
+    mu.unlock();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Reference_StdMutexLockUnlock);
 
 // Graph growth as a lock graph grows: locks have a hidden intended order (a random permutation
 // of their ids, unrelated to creation order) and most new orders follow it; 1 in 50 goes against

@@ -39,23 +39,26 @@ void LockOrderDetector::OnAcquired(ThreadId t, ObjectId lock, StepIndex step, bo
       return;
     }
   }
-  std::vector<ObjectId> others;
-  // Only a lock held exclusively can be a gate: two threads may hold a reader lock at once.
-  for (const HeldLock& h : held) {
-    if (!h.shared) others.push_back(h.lock);
-  }
-  std::sort(others.begin(), others.end());
-  others.erase(std::unique(others.begin(), others.end()), others.end());
-  // Copy: RecordOrder does not touch held_, but keep the loop independent of it anyway.
-  const std::vector<HeldLock> snapshot = held;
-  for (const HeldLock& h : snapshot) {
-    std::vector<ObjectId> gates;
-    for (ObjectId o : others) {
-      if (o != h.lock && o != lock) gates.push_back(o);
+  if (!held.empty()) {
+    // Only a lock held exclusively can be a gate: two threads may hold a reader lock at once.
+    std::vector<ObjectId> others;
+    if (held.size() > 1) {
+      for (const HeldLock& h : held) {
+        if (!h.shared) others.push_back(h.lock);
+      }
+      std::sort(others.begin(), others.end());
+      others.erase(std::unique(others.begin(), others.end()), others.end());
     }
-    RecordOrder(t, h, lock, step, shared, std::move(gates));
+    // RecordOrder does not touch held_, so `held` stays valid through the loop.
+    for (const HeldLock& h : held) {
+      std::vector<ObjectId> gates;
+      for (ObjectId o : others) {
+        if (o != h.lock && o != lock) gates.push_back(o);
+      }
+      RecordOrder(t, h, lock, step, shared, std::move(gates));
+    }
   }
-  held_[t].push_back(HeldLock{lock, step, shared});
+  held.push_back(HeldLock{lock, step, shared});
 }
 
 void LockOrderDetector::OnTryAcquired(ThreadId t, ObjectId lock, StepIndex step, bool shared) {

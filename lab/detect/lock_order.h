@@ -30,7 +30,6 @@
 
 #include <cstdint>
 #include <deque>
-#include <map>
 #include <optional>
 #include <set>
 #include <unordered_map>
@@ -103,10 +102,16 @@ class LockOrderDetector {
   // A deadlock-capable choice of variants for the cycle of locks `locks` (locks[i] -> locks[i+1]).
   std::optional<LockOrderCycle> Evaluate(const std::vector<ObjectId>& locks) const;
 
+  struct PairHash {
+    std::size_t operator()(const std::pair<ObjectId, ObjectId>& p) const {
+      return static_cast<std::size_t>((p.first * 0x9E3779B97F4A7C15ull) ^ p.second);
+    }
+  };
+
   GraphCycles graph_;
   std::unordered_map<ObjectId, int> node_of_;
   std::vector<ObjectId> lock_of_node_;
-  std::map<std::pair<ObjectId, ObjectId>, Order> orders_;
+  std::unordered_map<std::pair<ObjectId, ObjectId>, Order, PairHash> orders_;
   std::unordered_map<ThreadId, std::vector<HeldLock>> held_;
   std::set<std::vector<ObjectId>> reported_;
   std::deque<LockOrderCycle> pending_;
