@@ -36,6 +36,18 @@ class GraphCycles {
   std::vector<int> FindPath(int from, int to) const;
   bool IsReachable(int from, int to) const { return !FindPath(from, to).empty(); }
 
+  // The direct successors of `node`, in no particular order.
+  const std::vector<int>& Successors(int node) const {
+    CheckId(node);
+    return nodes_[node].out;
+  }
+  // The node's position in the current topological order: an edge a->b implies
+  // Rank(a) < Rank(b), so `to` is reachable from `from` only if Rank(from) <= Rank(to).
+  int Rank(int node) const {
+    CheckId(node);
+    return nodes_[node].rank;
+  }
+
   // Checks that ranks are a permutation and every edge goes up in rank (tests).
   bool CheckInvariants() const;
 

@@ -19,6 +19,11 @@ const std::vector<HeldLock> kNoLocks;
 // one mode combination, so this bound is only a guard against pathological inputs.
 constexpr std::size_t kMaxCombinations = 1 << 12;
 
+// Bounds of the search for another cycle when the shortest one is harmless: cycles of up to 8
+// locks, at most 64 complete paths examined per acquisition.
+constexpr std::size_t kMaxCycleLength = 8;
+constexpr int kMaxPathsExamined = 64;
+
 }  // namespace
 
 int LockOrderDetector::NodeOf(ObjectId lock) {
@@ -104,15 +109,52 @@ void LockOrderDetector::RecordOrder(ThreadId t, const HeldLock& first, ObjectId 
   if (graph_.InsertEdge(from, to)) return;
   // The order closes a cycle: first -> second -> ... -> first. The closing edge stays out of the
   // graph (which remains a DAG) but its evidence is kept in orders_.
-  std::vector<int> path = graph_.FindPath(to, from);
-  if (path.empty()) return;  // cannot happen: InsertEdge failed only because of such a path
-  std::vector<ObjectId> locks{first.lock};
+  std::vector<int> shortest = graph_.FindPath(to, from);
+  if (shortest.empty()) return;  // cannot happen: InsertEdge failed only because of such a path
+  if (TryReport(shortest)) return;
+  // The shortest cycle is harmless (gated, readers only) or known: look for another through a
+  // different path, depth-first over simple paths, within bounds.
+  std::vector<int> path{to};
+  std::vector<bool> on_path(static_cast<std::size_t>(graph_.NumNodes()), false);
+  on_path[to] = true;
+  int paths_left = kMaxPathsExamined;
+  const int limit = graph_.Rank(from);
+  // Returns true to stop the search.
+  auto search = [&](auto& self, int node) -> bool {
+    for (int next : graph_.Successors(node)) {
+      if (next == from) {
+        path.push_back(from);
+        bool done = path != shortest && TryReport(path);
+        path.pop_back();
+        if (done || --paths_left <= 0) return true;
+        continue;
+      }
+      if (on_path[next] || graph_.Rank(next) > limit || path.size() + 1 >= kMaxCycleLength) {
+        continue;
+      }
+      on_path[next] = true;
+      path.push_back(next);
+      bool stop = self(self, next);
+      path.pop_back();
+      on_path[next] = false;
+      if (stop) return true;
+    }
+    return false;
+  };
+  search(search, to);
+}
+
+bool LockOrderDetector::TryReport(const std::vector<int>& path) {
+  // path = [second, ..., first]: the cycle's locks are first, second, ..., the one before first.
+  std::vector<ObjectId> locks{lock_of_node_[path.back()]};
   for (std::size_t i = 0; i + 1 < path.size(); ++i) locks.push_back(lock_of_node_[path[i]]);
-  if (reported_.contains(Canonical(locks))) return;
-  if (auto cycle = Evaluate(locks)) {
-    reported_.insert(Canonical(locks));
-    pending_.push_back(std::move(*cycle));
-  }
+  std::vector<ObjectId> key = Canonical(locks);
+  if (reported_.contains(key)) return false;
+  auto cycle = Evaluate(locks);
+  if (!cycle) return false;
+  reported_.insert(std::move(key));
+  pending_.push_back(std::move(*cycle));
+  return true;
 }
 
 std::optional<LockOrderCycle> LockOrderDetector::Evaluate(

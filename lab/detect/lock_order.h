@@ -16,7 +16,10 @@
 // An order seen several times keeps the weakest evidence: its gate set is the intersection of
 // the locks held exclusively on every occurrence (a lock held shared gates nothing), and each
 // shared/exclusive mode combination is remembered.
-// Only the cycle through the shortest path found when the closing edge is added is examined.
+// When an order closes cycles, the shortest is examined first; if it is harmless (or already
+// reported), other simple cycles through the new order are searched, up to 8 locks and 64 paths.
+// An order that closes a cycle is kept out of the graph (which stays acyclic, as in abseil's and
+// TSan's deadlock detectors), so later cycles are found through the other orders only.
 //
 // A single thread taking A then B and later B then A is reported too: the same code run by two
 // threads deadlocks (as lockdep and TSan report it).
@@ -101,6 +104,9 @@ class LockOrderDetector {
                    std::vector<ObjectId> gates);
   // A deadlock-capable choice of variants for the cycle of locks `locks` (locks[i] -> locks[i+1]).
   std::optional<LockOrderCycle> Evaluate(const std::vector<ObjectId>& locks) const;
+  // Queues the cycle closed by `path` (graph nodes second, ..., first) if it can deadlock and is
+  // new; true if queued.
+  bool TryReport(const std::vector<int>& path);
 
   struct PairHash {
     std::size_t operator()(const std::pair<ObjectId, ObjectId>& p) const {
