@@ -20,9 +20,10 @@ const std::vector<HeldLock> kNoLocks;
 constexpr std::size_t kMaxCombinations = 1 << 12;
 
 // Bounds of the search for another cycle when the shortest one is harmless: cycles of up to 8
-// locks, at most 64 complete paths examined per acquisition.
+// locks, at most 64 complete paths and 4096 nodes expanded per acquisition.
 constexpr std::size_t kMaxCycleLength = 8;
 constexpr int kMaxPathsExamined = 64;
+constexpr int kMaxExpansions = 4096;
 
 }  // namespace
 
@@ -89,6 +90,7 @@ void LockOrderDetector::RecordOrder(ThreadId t, const HeldLock& first, ObjectId 
     return v.edge.first_shared == first.shared && v.edge.second_shared == shared;
   });
   if (variant == order.variants.end()) {
+    ++generation_;
     order.variants.push_back(Variant{
         LockOrderEdge{first.lock, second, t, first.step, step, first.shared, shared, execution_},
         std::move(gates)});
@@ -97,6 +99,7 @@ void LockOrderDetector::RecordOrder(ThreadId t, const HeldLock& first, ObjectId 
     std::set_intersection(variant->gates.begin(), variant->gates.end(), gates.begin(), gates.end(),
                           std::back_inserter(common));
     if (common.size() < variant->gates.size()) {
+      ++generation_;
       // This occurrence weakened the gate: it is the evidence a report should show.
       variant->edge =
           LockOrderEdge{first.lock, second, t, first.step, step, first.shared, shared, execution_};
@@ -107,6 +110,9 @@ void LockOrderDetector::RecordOrder(ThreadId t, const HeldLock& first, ObjectId 
   const int from = NodeOf(first.lock);
   const int to = NodeOf(second);
   if (graph_.InsertEdge(from, to)) return;
+  // Nothing learned since this order last closed only harmless or known cycles: same answer.
+  if (order.examined_generation == generation_) return;
+  order.examined_generation = generation_;
   // The order closes a cycle: first -> second -> ... -> first. The closing edge stays out of the
   // graph (which remains a DAG) but its evidence is kept in orders_.
   std::vector<int> shortest = graph_.FindPath(to, from);
@@ -120,7 +126,9 @@ void LockOrderDetector::RecordOrder(ThreadId t, const HeldLock& first, ObjectId 
   int paths_left = kMaxPathsExamined;
   const int limit = graph_.Rank(from);
   // Returns true to stop the search.
+  int expansions_left = kMaxExpansions;
   auto search = [&](auto& self, int node) -> bool {
+    if (--expansions_left <= 0) return true;
     for (int next : graph_.Successors(node)) {
       if (next == from) {
         path.push_back(from);

@@ -17,7 +17,8 @@
 // the locks held exclusively on every occurrence (a lock held shared gates nothing), and each
 // shared/exclusive mode combination is remembered.
 // When an order closes cycles, the shortest is examined first; if it is harmless (or already
-// reported), other simple cycles through the new order are searched, up to 8 locks and 64 paths.
+// reported), other simple cycles through the new order are searched (up to 8 locks, 64 paths),
+// and not again until some evidence changes.
 // An order that closes a cycle is kept out of the graph (which stays acyclic, as in abseil's and
 // TSan's deadlock detectors), so later cycles are found through the other orders only.
 //
@@ -97,6 +98,8 @@ class LockOrderDetector {
   };
   struct Order {
     std::vector<Variant> variants;  // one per (first_shared, second_shared) seen
+    // generation_ when this order last closed cycles that were all harmless or known.
+    std::uint64_t examined_generation = ~std::uint64_t{0};
   };
 
   int NodeOf(ObjectId lock);
@@ -122,6 +125,8 @@ class LockOrderDetector {
   std::set<std::vector<ObjectId>> reported_;
   std::deque<LockOrderCycle> pending_;
   std::uint64_t execution_ = 0;
+  // Counts changes of the evidence (new orders or modes, weakened gates).
+  std::uint64_t generation_ = 0;
 };
 
 }  // namespace lab
