@@ -46,7 +46,8 @@ RC_GTEST_PROP(LabGraphCyclesProperty, AgreesWithBruteForceReachability, ()) {
   const int n = *rc::gen::inRange(1, 13);
   const auto ops = *rc::gen::container<std::vector<Op>>(rc::gen::build<Op>(
       rc::gen::set(&Op::insert, rc::gen::weightedElement<bool>({{3, true}, {1, false}})),
-      rc::gen::set(&Op::from, rc::gen::inRange(0, n)), rc::gen::set(&Op::to, rc::gen::inRange(0, n))));
+      rc::gen::set(&Op::from, rc::gen::inRange(0, n)),
+      rc::gen::set(&Op::to, rc::gen::inRange(0, n))));
   GraphCycles graph;
   for (int i = 0; i < n; ++i) RC_ASSERT(graph.NewNode() == i);
   Model model(n);

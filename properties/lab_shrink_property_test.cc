@@ -39,7 +39,8 @@ RC_GTEST_PROP(LabShrinkProperty, FindsTheKnownMinimumAndNeverGrows, ()) {
     k.alternatives = *rc::gen::inRange<std::uint32_t>(2, 9);
     k.pick = *rc::gen::inRange<std::uint32_t>(0, k.alternatives);
     // One constraint per point keeps the minimum unique.
-    if (std::none_of(bug.begin(), bug.end(), [&](const Constraint& o) { return o.point == k.point; })) {
+    if (std::none_of(bug.begin(), bug.end(),
+                     [&](const Constraint& o) { return o.point == k.point; })) {
       bug.push_back(k);
     }
   }

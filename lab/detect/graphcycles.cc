@@ -9,10 +9,22 @@ namespace lab {
 
 void GraphCycles::CheckId(int id) const {
   if (id < 0 || id >= NumNodes()) {
-    std::fprintf(stderr, "lab::GraphCycles: node id %d is not from NewNode() (have %d nodes)\n", id,
-                 NumNodes());
+    (void)std::fprintf(stderr,
+                       "lab::GraphCycles: node id %d is not from NewNode() (have %d nodes)\n", id,
+                       NumNodes());
     std::abort();
   }
+}
+
+bool GraphCycles::Contains(const std::vector<int>& v, int x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+void GraphCycles::Erase(std::vector<int>& v, int x) {
+  auto it = std::find(v.begin(), v.end(), x);
+  if (it == v.end()) return;
+  *it = v.back();
+  v.pop_back();
 }
 
 int GraphCycles::NewNode() {
@@ -25,15 +37,15 @@ int GraphCycles::NewNode() {
 bool GraphCycles::HasEdge(int from, int to) const {
   CheckId(from);
   CheckId(to);
-  return nodes_[from].out.contains(to);
+  return Contains(nodes_[from].out, to);
 }
 
 void GraphCycles::RemoveEdge(int from, int to) {
   CheckId(from);
   CheckId(to);
   // Removing an edge keeps the order topological: nothing to re-rank.
-  nodes_[from].out.erase(to);
-  nodes_[to].in.erase(from);
+  Erase(nodes_[from].out, to);
+  Erase(nodes_[to].in, from);
 }
 
 bool GraphCycles::InsertEdge(int from, int to) {
@@ -41,18 +53,18 @@ bool GraphCycles::InsertEdge(int from, int to) {
   CheckId(to);
   if (from == to) return false;
   Node& x = nodes_[from];
-  if (x.out.contains(to)) return true;
+  if (Contains(x.out, to)) return true;
   Node& y = nodes_[to];
-  x.out.insert(to);
-  y.in.insert(from);
+  x.out.push_back(to);
+  y.in.push_back(from);
   if (x.rank < y.rank) return true;  // already in topological order
 
   // The affected region lies between rank(y) and rank(x).
   const int upper = x.rank;
   const int lower = y.rank;
   if (!ForwardDfs(to, upper)) {
-    nodes_[from].out.erase(to);
-    nodes_[to].in.erase(from);
+    Erase(nodes_[from].out, to);
+    Erase(nodes_[to].in, from);
     ClearVisited(forward_);
     return false;
   }
@@ -160,10 +172,10 @@ bool GraphCycles::CheckInvariants() const {
     if (n.visited || n.rank < 0 || n.rank >= NumNodes() || seen[n.rank]) return false;
     seen[n.rank] = true;
     for (int w : n.out) {
-      if (nodes_[w].rank <= n.rank || !nodes_[w].in.contains(static_cast<int>(i))) return false;
+      if (nodes_[w].rank <= n.rank || !Contains(nodes_[w].in, static_cast<int>(i))) return false;
     }
     for (int w : n.in) {
-      if (!nodes_[w].out.contains(static_cast<int>(i))) return false;
+      if (!Contains(nodes_[w].out, static_cast<int>(i))) return false;
     }
   }
   return true;

@@ -14,7 +14,6 @@
 #pragma once
 
 #include <cstddef>
-#include <unordered_set>
 #include <vector>
 
 namespace lab {
@@ -37,6 +36,18 @@ class GraphCycles {
   std::vector<int> FindPath(int from, int to) const;
   bool IsReachable(int from, int to) const { return !FindPath(from, to).empty(); }
 
+  // The direct successors of `node`, in no particular order.
+  const std::vector<int>& Successors(int node) const {
+    CheckId(node);
+    return nodes_[node].out;
+  }
+  // The node's position in the current topological order: an edge a->b implies
+  // Rank(a) < Rank(b), so `to` is reachable from `from` only if Rank(from) <= Rank(to).
+  int Rank(int node) const {
+    CheckId(node);
+    return nodes_[node].rank;
+  }
+
   // Checks that ranks are a permutation and every edge goes up in rank (tests).
   bool CheckInvariants() const;
 
@@ -44,9 +55,14 @@ class GraphCycles {
   struct Node {
     int rank = 0;
     bool visited = false;
-    std::unordered_set<int> in;
-    std::unordered_set<int> out;
+    // Lock graphs have small degrees: flat vectors beat hash sets (abseil uses a small flat
+    // hash set for the same reason).
+    std::vector<int> in;
+    std::vector<int> out;
   };
+
+  static bool Contains(const std::vector<int>& v, int x);
+  static void Erase(std::vector<int>& v, int x);
 
   void CheckId(int id) const;
   // Collects into forward_ the nodes reachable from `n` with rank < upper_bound; false if it

@@ -1,9 +1,9 @@
 #include "lab/detect/graphcycles.h"
 
+#include <gtest/gtest.h>
+
 #include <random>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace lab {
 namespace {

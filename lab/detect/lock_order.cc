@@ -19,6 +19,12 @@ const std::vector<HeldLock> kNoLocks;
 // one mode combination, so this bound is only a guard against pathological inputs.
 constexpr std::size_t kMaxCombinations = 1 << 12;
 
+// Bounds of the search for another cycle when the shortest one is harmless: cycles of up to 8
+// locks, at most 64 complete paths and 4096 nodes expanded per acquisition.
+constexpr std::size_t kMaxCycleLength = 8;
+constexpr int kMaxPathsExamined = 64;
+constexpr int kMaxExpansions = 4096;
+
 }  // namespace
 
 int LockOrderDetector::NodeOf(ObjectId lock) {
@@ -39,23 +45,26 @@ void LockOrderDetector::OnAcquired(ThreadId t, ObjectId lock, StepIndex step, bo
       return;
     }
   }
-  std::vector<ObjectId> others;
-  // Only a lock held exclusively can be a gate: two threads may hold a reader lock at once.
-  for (const HeldLock& h : held) {
-    if (!h.shared) others.push_back(h.lock);
-  }
-  std::sort(others.begin(), others.end());
-  others.erase(std::unique(others.begin(), others.end()), others.end());
-  // Copy: RecordOrder does not touch held_, but keep the loop independent of it anyway.
-  const std::vector<HeldLock> snapshot = held;
-  for (const HeldLock& h : snapshot) {
-    std::vector<ObjectId> gates;
-    for (ObjectId o : others) {
-      if (o != h.lock && o != lock) gates.push_back(o);
+  if (!held.empty()) {
+    // Only a lock held exclusively can be a gate: two threads may hold a reader lock at once.
+    std::vector<ObjectId> others;
+    if (held.size() > 1) {
+      for (const HeldLock& h : held) {
+        if (!h.shared) others.push_back(h.lock);
+      }
+      std::sort(others.begin(), others.end());
+      others.erase(std::unique(others.begin(), others.end()), others.end());
     }
-    RecordOrder(t, h, lock, step, shared, std::move(gates));
+    // RecordOrder does not touch held_, so `held` stays valid through the loop.
+    for (const HeldLock& h : held) {
+      std::vector<ObjectId> gates;
+      for (ObjectId o : others) {
+        if (o != h.lock && o != lock) gates.push_back(o);
+      }
+      RecordOrder(t, h, lock, step, shared, std::move(gates));
+    }
   }
-  held_[t].push_back(HeldLock{lock, step, shared});
+  held.push_back(HeldLock{lock, step, shared});
 }
 
 void LockOrderDetector::OnTryAcquired(ThreadId t, ObjectId lock, StepIndex step, bool shared) {
@@ -81,6 +90,7 @@ void LockOrderDetector::RecordOrder(ThreadId t, const HeldLock& first, ObjectId 
     return v.edge.first_shared == first.shared && v.edge.second_shared == shared;
   });
   if (variant == order.variants.end()) {
+    ++generation_;
     order.variants.push_back(Variant{
         LockOrderEdge{first.lock, second, t, first.step, step, first.shared, shared, execution_},
         std::move(gates)});
@@ -89,6 +99,7 @@ void LockOrderDetector::RecordOrder(ThreadId t, const HeldLock& first, ObjectId 
     std::set_intersection(variant->gates.begin(), variant->gates.end(), gates.begin(), gates.end(),
                           std::back_inserter(common));
     if (common.size() < variant->gates.size()) {
+      ++generation_;
       // This occurrence weakened the gate: it is the evidence a report should show.
       variant->edge =
           LockOrderEdge{first.lock, second, t, first.step, step, first.shared, shared, execution_};
@@ -99,20 +110,63 @@ void LockOrderDetector::RecordOrder(ThreadId t, const HeldLock& first, ObjectId 
   const int from = NodeOf(first.lock);
   const int to = NodeOf(second);
   if (graph_.InsertEdge(from, to)) return;
+  // Nothing learned since this order last closed only harmless or known cycles: same answer.
+  if (order.examined_generation == generation_) return;
+  order.examined_generation = generation_;
   // The order closes a cycle: first -> second -> ... -> first. The closing edge stays out of the
   // graph (which remains a DAG) but its evidence is kept in orders_.
-  std::vector<int> path = graph_.FindPath(to, from);
-  if (path.empty()) return;  // cannot happen: InsertEdge failed only because of such a path
-  std::vector<ObjectId> locks{first.lock};
-  for (std::size_t i = 0; i + 1 < path.size(); ++i) locks.push_back(lock_of_node_[path[i]]);
-  if (reported_.contains(Canonical(locks))) return;
-  if (auto cycle = Evaluate(locks)) {
-    reported_.insert(Canonical(locks));
-    pending_.push_back(std::move(*cycle));
-  }
+  std::vector<int> shortest = graph_.FindPath(to, from);
+  if (shortest.empty()) return;  // cannot happen: InsertEdge failed only because of such a path
+  if (TryReport(shortest)) return;
+  // The shortest cycle is harmless (gated, readers only) or known: look for another through a
+  // different path, depth-first over simple paths, within bounds.
+  std::vector<int> path{to};
+  std::vector<bool> on_path(static_cast<std::size_t>(graph_.NumNodes()), false);
+  on_path[to] = true;
+  int paths_left = kMaxPathsExamined;
+  const int limit = graph_.Rank(from);
+  // Returns true to stop the search.
+  int expansions_left = kMaxExpansions;
+  auto search = [&](auto& self, int node) -> bool {
+    if (--expansions_left <= 0) return true;
+    for (int next : graph_.Successors(node)) {
+      if (next == from) {
+        path.push_back(from);
+        bool done = path != shortest && TryReport(path);
+        path.pop_back();
+        if (done || --paths_left <= 0) return true;
+        continue;
+      }
+      if (on_path[next] || graph_.Rank(next) > limit || path.size() + 1 >= kMaxCycleLength) {
+        continue;
+      }
+      on_path[next] = true;
+      path.push_back(next);
+      bool stop = self(self, next);
+      path.pop_back();
+      on_path[next] = false;
+      if (stop) return true;
+    }
+    return false;
+  };
+  search(search, to);
 }
 
-std::optional<LockOrderCycle> LockOrderDetector::Evaluate(const std::vector<ObjectId>& locks) const {
+bool LockOrderDetector::TryReport(const std::vector<int>& path) {
+  // path = [second, ..., first]: the cycle's locks are first, second, ..., the one before first.
+  std::vector<ObjectId> locks{lock_of_node_[path.back()]};
+  for (std::size_t i = 0; i + 1 < path.size(); ++i) locks.push_back(lock_of_node_[path[i]]);
+  std::vector<ObjectId> key = Canonical(locks);
+  if (reported_.contains(key)) return false;
+  auto cycle = Evaluate(locks);
+  if (!cycle) return false;
+  reported_.insert(std::move(key));
+  pending_.push_back(std::move(*cycle));
+  return true;
+}
+
+std::optional<LockOrderCycle> LockOrderDetector::Evaluate(
+    const std::vector<ObjectId>& locks) const {
   const std::size_t n = locks.size();
   std::vector<const Order*> orders(n);
   std::size_t combinations = 1;

@@ -16,7 +16,11 @@
 // An order seen several times keeps the weakest evidence: its gate set is the intersection of
 // the locks held exclusively on every occurrence (a lock held shared gates nothing), and each
 // shared/exclusive mode combination is remembered.
-// Only the cycle through the shortest path found when the closing edge is added is examined.
+// When an order closes cycles, the shortest is examined first; if it is harmless (or already
+// reported), other simple cycles through the new order are searched (up to 8 locks, 64 paths),
+// and not again until some evidence changes.
+// An order that closes a cycle is kept out of the graph (which stays acyclic, as in abseil's and
+// TSan's deadlock detectors), so later cycles are found through the other orders only.
 //
 // A single thread taking A then B and later B then A is reported too: the same code run by two
 // threads deadlocks (as lockdep and TSan report it).
@@ -30,7 +34,6 @@
 
 #include <cstdint>
 #include <deque>
-#include <map>
 #include <optional>
 #include <set>
 #include <unordered_map>
@@ -55,8 +58,8 @@ struct LockOrderEdge {
   ThreadId thread = kNoThread;
   StepIndex first_step = 0;
   StepIndex second_step = 0;
-  bool first_shared = false;   // `first` was held shared
-  bool second_shared = false;  // `second` was acquired shared
+  bool first_shared = false;    // `first` was held shared
+  bool second_shared = false;   // `second` was acquired shared
   std::uint64_t execution = 0;  // the execution (counted by Reset()) the edge was seen in
 };
 
@@ -95,6 +98,8 @@ class LockOrderDetector {
   };
   struct Order {
     std::vector<Variant> variants;  // one per (first_shared, second_shared) seen
+    // generation_ when this order last closed cycles that were all harmless or known.
+    std::uint64_t examined_generation = ~std::uint64_t{0};
   };
 
   int NodeOf(ObjectId lock);
@@ -102,15 +107,26 @@ class LockOrderDetector {
                    std::vector<ObjectId> gates);
   // A deadlock-capable choice of variants for the cycle of locks `locks` (locks[i] -> locks[i+1]).
   std::optional<LockOrderCycle> Evaluate(const std::vector<ObjectId>& locks) const;
+  // Queues the cycle closed by `path` (graph nodes second, ..., first) if it can deadlock and is
+  // new; true if queued.
+  bool TryReport(const std::vector<int>& path);
+
+  struct PairHash {
+    std::size_t operator()(const std::pair<ObjectId, ObjectId>& p) const {
+      return static_cast<std::size_t>((p.first * 0x9E3779B97F4A7C15ull) ^ p.second);
+    }
+  };
 
   GraphCycles graph_;
   std::unordered_map<ObjectId, int> node_of_;
   std::vector<ObjectId> lock_of_node_;
-  std::map<std::pair<ObjectId, ObjectId>, Order> orders_;
+  std::unordered_map<std::pair<ObjectId, ObjectId>, Order, PairHash> orders_;
   std::unordered_map<ThreadId, std::vector<HeldLock>> held_;
   std::set<std::vector<ObjectId>> reported_;
   std::deque<LockOrderCycle> pending_;
   std::uint64_t execution_ = 0;
+  // Counts changes of the evidence (new orders or modes, weakened gates).
+  std::uint64_t generation_ = 0;
 };
 
 }  // namespace lab

@@ -110,6 +110,30 @@ TEST(LockOrderTest, GateLockSuppresses) {
   EXPECT_EQ(cycle->edges[0].thread, 3u);
 }
 
+// The shortest cycle through B -> A (with A -> B) is gated, but a longer one through C is not.
+TEST(LockOrderTest, UngatedLongerCycleIsFoundBehindAGatedShortOne) {
+  LockOrderDetector d;
+  StepIndex step = 0;
+  d.OnAcquired(1, kGate, step++);
+  Nested(d, 1, kA, kB, step);
+  d.OnReleased(1, kGate);
+  Nested(d, 3, kA, kC, step);
+  Nested(d, 3, kC, kB, step);
+  EXPECT_FALSE(d.TakeNewCycle());
+  d.OnAcquired(2, kGate, step++);
+  Nested(d, 2, kB, kA, step);
+  d.OnReleased(2, kGate);
+  auto cycle = d.TakeNewCycle();
+  ASSERT_TRUE(cycle.has_value());
+  ExpectWellFormed(*cycle);
+  ASSERT_EQ(cycle->edges.size(), 3u);
+  EXPECT_EQ(cycle->edges[0].first, kB);
+  EXPECT_EQ(cycle->edges[1].first, kA);
+  EXPECT_EQ(cycle->edges[1].second, kC);
+  EXPECT_EQ(cycle->edges[2].first, kC);
+  EXPECT_FALSE(d.TakeNewCycle());
+}
+
 TEST(LockOrderTest, GateHeldSharedDoesNotSuppress) {
   LockOrderDetector d;
   StepIndex step = 0;

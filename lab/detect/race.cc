@@ -2,7 +2,7 @@
 
 namespace lab {
 
-VectorClock& RaceDetector::Thread(ThreadId t) {
+VectorClock& RaceDetector::StartThread(ThreadId t) {
   if (t >= threads_.size()) {
     threads_.resize(static_cast<std::size_t>(t) + 1);
     started_.resize(static_cast<std::size_t>(t) + 1, false);

@@ -6,9 +6,18 @@
 // happens before the other. The algorithm is FastTrack (Flanagan & Freund, PLDI 2009): each
 // thread has a vector clock; each location keeps only the epoch of its last write and either the
 // epoch of its last read (the common, totally ordered case) or, once two unordered reads exist,
-// a per-thread read clock. The detector is exact for the events it is fed: every race between a
-// pair of accesses it reports is real under the modelled happens-before, and for each access
-// that races with an earlier one, at least one such race is reported.
+// a per-thread read clock. For the events it is fed, the detector is sound (every pair it reports
+// conflicts and is unordered by the modelled happens-before) and precise up to each location's
+// first race (it reports at exactly the first access that races with an earlier one); after a
+// race on a location it remembers only the latest accesses, so later races with older accesses
+// may go unreported. properties/lab_race_property_test.cc checks both against a brute-force
+// happens-before graph.
+//
+// How the runtime maps its operations: mutex lock / unlock, semaphore wait / post, condvar
+// wake-up / notify and rwlock are OnAcquire / OnRelease on the object; an atomic load with
+// acquire (or stronger) order that reads a value is OnAcquire on the atomic, a store with
+// release order OnRelease, an acq_rel or seq_cst read-modify-write both (acquire first); relaxed
+// atomics add no ordering.
 //
 // Synchronization objects accumulate: a release joins the releasing thread's clock into the
 // object's clock, and an acquire joins the object's clock into the acquirer. For a mutex this is
@@ -49,7 +58,8 @@ class RaceDetector {
   struct Stats {
     std::size_t accesses = 0;
     std::size_t races = 0;
-    std::size_t read_clock_promotions = 0;  // epoch -> per-thread read clock (FastTrack's slow path)
+    std::size_t read_clock_promotions =
+        0;  // epoch -> per-thread read clock (FastTrack's slow path)
   };
 
   // `child` starts after everything `parent` did so far.
@@ -84,7 +94,12 @@ class RaceDetector {
     std::vector<StepIndex> read_steps;
   };
 
-  VectorClock& Thread(ThreadId t);
+  VectorClock& Thread(ThreadId t) {
+    if (t < started_.size() && started_[t]) [[likely]]
+      return threads_[t];
+    return StartThread(t);
+  }
+  VectorClock& StartThread(ThreadId t);
   static void RecordSharedRead(LocationState& s, ThreadId t, Clock c, StepIndex step);
 
   std::vector<VectorClock> threads_;

@@ -41,8 +41,10 @@ std::vector<std::uint32_t> ShrinkChoices(
         std::vector<std::uint32_t> candidate;
         candidate.reserve(current.size());
         const std::size_t end = std::min(current.size(), i + chunk);
-        candidate.insert(candidate.end(), current.begin(), current.begin() + i);
-        candidate.insert(candidate.end(), current.begin() + end, current.end());
+        candidate.insert(candidate.end(), current.begin(),
+                         current.begin() + static_cast<std::ptrdiff_t>(i));
+        candidate.insert(candidate.end(), current.begin() + static_cast<std::ptrdiff_t>(end),
+                         current.end());
         if (attempt(candidate)) {
           progress = true;  // retry the same position: the next chunk slid into it
         } else {
@@ -81,7 +83,8 @@ std::vector<std::uint32_t> ShrinkChoices(
     std::size_t length = current.size();
     while (length > 0 && current[length - 1] == 0) --length;
     if (length < current.size()) {
-      std::vector<std::uint32_t> candidate(current.begin(), current.begin() + length);
+      std::vector<std::uint32_t> candidate(current.begin(),
+                                           current.begin() + static_cast<std::ptrdiff_t>(length));
       attempt(candidate);  // no new progress: deletion would have found it anyway
     }
   }

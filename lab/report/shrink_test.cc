@@ -1,12 +1,12 @@
 #include "lab/report/shrink.h"
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <random>
 #include <set>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace lab {
 namespace {
@@ -52,7 +52,9 @@ TEST(ShrinkTest, ShrinksCountingBugToOnes) {
 
 TEST(ShrinkTest, AlwaysFailingShrinksToEmpty) {
   ShrinkStats stats;
-  EXPECT_TRUE(ShrinkChoices({4, 5, 6}, [](const Choices&) { return true; }, 100, &stats).empty());
+  EXPECT_TRUE(ShrinkChoices(
+                  {4, 5, 6}, [](const Choices&) { return true; }, 100, &stats)
+                  .empty());
   EXPECT_EQ(stats.attempts, 1);  // deleting everything at once is tried first
 }
 

@@ -1,9 +1,9 @@
 #include "lab/report/token.h"
 
+#include <fmt/format.h>
+
 #include <array>
 #include <charconv>
-
-#include <fmt/format.h>
 
 namespace lab {
 namespace {
@@ -80,8 +80,9 @@ std::expected<std::vector<std::uint8_t>, std::string> Base64UrlDecode(std::strin
         text.size()));
   }
   if (acc != 0) {
-    return std::unexpected("replay token choices: non-zero padding bits in the last base64url "
-                           "character (altered?)");
+    return std::unexpected(
+        "replay token choices: non-zero padding bits in the last base64url "
+        "character (altered?)");
   }
   return out;
 }
@@ -129,6 +130,14 @@ std::expected<ReplayToken, std::string> DecodeToken(std::string_view text) {
     return std::unexpected(std::move(message));
   };
   if (text.empty()) return fail(fmt::format("empty replay token (expected {})", kShape));
+  // A token copied from a terminal often brings a newline or quotes along: say so plainly.
+  auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  if (is_space(text.front()) || is_space(text.back())) {
+    return fail("replay token has leading or trailing whitespace: pass the token alone");
+  }
+  if (text.front() == '\'' || text.front() == '"') {
+    return fail("replay token starts with a quote: pass the token alone, without quotes");
+  }
 
   std::vector<std::string_view> fields;
   std::size_t start = 0;
@@ -142,8 +151,8 @@ std::expected<ReplayToken, std::string> DecodeToken(std::string_view text) {
   // The version decides the layout, so it is checked before anything else.
   std::string_view head = fields[0];
   if (!head.starts_with("lab") || head.size() == 3) {
-    return fail(fmt::format("not a lab replay token: it must start with 'lab1.' (expected {})",
-                            kShape));
+    return fail(
+        fmt::format("not a lab replay token: it must start with 'lab1.' (expected {})", kShape));
   }
   std::string_view version_text = head.substr(3);
   int version = 0;
@@ -151,8 +160,8 @@ std::expected<ReplayToken, std::string> DecodeToken(std::string_view text) {
       std::from_chars(version_text.data(), version_text.data() + version_text.size(), version);
   if (verr != std::errc{} || vend != version_text.data() + version_text.size() ||
       version_text.starts_with('0')) {
-    return fail(fmt::format("replay token version {:?} is not a number (expected {})",
-                            version_text, kShape));
+    return fail(fmt::format("replay token version {:?} is not a number (expected {})", version_text,
+                            kShape));
   }
   if (version != kTokenVersion) {
     return fail(fmt::format("replay token version {} is not supported: this build reads version {}",
@@ -165,18 +174,20 @@ std::expected<ReplayToken, std::string> DecodeToken(std::string_view text) {
 
   std::string_view crc_text = fields[4];
   if (crc_text.size() != 8 || !IsLowerHex(crc_text)) {
-    return fail(fmt::format("replay token checksum {:?} must be 8 lower-case hex digits "
-                            "(truncated?)",
-                            crc_text));
+    return fail(
+        fmt::format("replay token checksum {:?} must be 8 lower-case hex digits "
+                    "(truncated?)",
+                    crc_text));
   }
   std::uint32_t stated = 0;
   std::from_chars(crc_text.data(), crc_text.data() + 8, stated, 16);
   std::string_view body = text.substr(0, text.size() - 9);
   std::uint32_t actual = Crc32(body);
   if (stated != actual) {
-    return fail(fmt::format("replay token checksum mismatch (token says {:08x}, content gives "
-                            "{:08x}): it was altered or cut when copied",
-                            stated, actual));
+    return fail(
+        fmt::format("replay token checksum mismatch (token says {:08x}, content gives "
+                    "{:08x}): it was altered or cut when copied",
+                    stated, actual));
   }
 
   ReplayToken token;
@@ -190,9 +201,10 @@ std::expected<ReplayToken, std::string> DecodeToken(std::string_view text) {
   std::string_view seed_text = fields[2];
   if (seed_text.empty() || seed_text.size() > 16 || !IsLowerHex(seed_text) ||
       (seed_text.size() > 1 && seed_text.starts_with('0'))) {
-    return fail(fmt::format("replay token seed {:?} must be 1-16 lower-case hex digits without "
-                            "leading zeros",
-                            seed_text));
+    return fail(
+        fmt::format("replay token seed {:?} must be 1-16 lower-case hex digits without "
+                    "leading zeros",
+                    seed_text));
   }
   std::from_chars(seed_text.data(), seed_text.data() + seed_text.size(), token.seed, 16);
 
@@ -222,9 +234,10 @@ std::expected<ReplayToken, std::string> DecodeToken(std::string_view text) {
     shift = 0;
   }
   if (shift != 0) {
-    return fail(fmt::format("replay token choices end inside a varint after {} choices "
-                            "(truncated?)",
-                            token.choices.size()));
+    return fail(
+        fmt::format("replay token choices end inside a varint after {} choices "
+                    "(truncated?)",
+                    token.choices.size()));
   }
   return token;
 }

@@ -13,8 +13,8 @@
 //   8 lower-case hex digits. It catches a token cut short or mangled while being copied.
 //
 // The encoding is canonical: DecodeToken accepts exactly the strings EncodeToken produces, so a
-// token that decodes re-encodes to the same string. No surrounding whitespace is accepted; the
-// caller trims what a shell or environment variable may add.
+// token that decodes re-encodes to the same string. Surrounding whitespace or quotes are refused
+// with a message saying so (the caller may trim what a shell or environment variable adds).
 #pragma once
 
 #include <cstdint>

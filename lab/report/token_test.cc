@@ -1,12 +1,12 @@
 #include "lab/report/token.h"
 
-#include <cctype>
-#include <limits>
-#include <string>
-
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <cctype>
+#include <limits>
+#include <string>
 
 namespace lab {
 namespace {
@@ -15,9 +15,7 @@ using ::testing::HasSubstr;
 
 // A token with a correct checksum around an arbitrary body: reaches the parsing checks behind
 // the checksum.
-std::string WithCrc(std::string_view body) {
-  return fmt::format("{}.{:08x}", body, Crc32(body));
-}
+std::string WithCrc(std::string_view body) { return fmt::format("{}.{:08x}", body, Crc32(body)); }
 
 std::string ErrorOf(std::string_view text) {
   auto decoded = DecodeToken(text);
@@ -43,14 +41,16 @@ TEST(TokenTest, RoundTripsEdgeValues) {
   const ReplayToken cases[] = {
       {1, "random", 0, {}},
       {1, "dfs", 1, {0}},
-      {1, "replay", std::numeric_limits<std::uint64_t>::max(),
+      {1,
+       "replay",
+       std::numeric_limits<std::uint64_t>::max(),
        {127, 128, 16383, 16384, std::numeric_limits<std::uint32_t>::max(), 0, 5}},
       {1, "a-b_c9", 0x123456789abcdef0, std::vector<std::uint32_t>(1000, 3)},
       {1, std::string(kMaxStrategyNameLength, 'z'), 7, {1, 2}},
-      {1, "pct", 42, {1}},           // 1 byte: 2 base64 characters
-      {1, "pct", 42, {1, 2}},        // 2 bytes: 3 characters
-      {1, "pct", 42, {1, 2, 3}},     // 3 bytes: 4 characters
-      {1, "pct", 42, {200, 2, 3}},   // 4 bytes
+      {1, "pct", 42, {1}},          // 1 byte: 2 base64 characters
+      {1, "pct", 42, {1, 2}},       // 2 bytes: 3 characters
+      {1, "pct", 42, {1, 2, 3}},    // 3 bytes: 4 characters
+      {1, "pct", 42, {200, 2, 3}},  // 4 bytes
   };
   for (const ReplayToken& t : cases) {
     std::string text = EncodeToken(t);
@@ -71,7 +71,13 @@ TEST(TokenTest, RejectsEmpty) { EXPECT_THAT(ErrorOf(""), HasSubstr("empty replay
 TEST(TokenTest, RejectsForeignPrefix) {
   EXPECT_THAT(ErrorOf("hello"), HasSubstr("must start with 'lab1.'"));
   EXPECT_THAT(ErrorOf("lab.pct.2a.AgEA.2a4022be"), HasSubstr("must start with 'lab1.'"));
-  EXPECT_THAT(ErrorOf(" lab1.pct.2a.AgEA.2a4022be"), HasSubstr("must start with 'lab1.'"));
+}
+
+TEST(TokenTest, NamesCopyPasteDebris) {
+  EXPECT_THAT(ErrorOf(" lab1.pct.2a.AgEA.2a4022be"), HasSubstr("whitespace"));
+  EXPECT_THAT(ErrorOf("lab1.pct.2a.AgEA.2a4022be\n"), HasSubstr("whitespace"));
+  EXPECT_THAT(ErrorOf("'lab1.pct.2a.AgEA.2a4022be'"), HasSubstr("without quotes"));
+  EXPECT_THAT(ErrorOf("\"lab1.pct.2a.AgEA.2a4022be\""), HasSubstr("without quotes"));
 }
 
 TEST(TokenTest, RejectsWrongVersion) {
