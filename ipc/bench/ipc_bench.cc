@@ -7,7 +7,7 @@
 // pingpong/<transport>: a 64-byte message to a forked echo process and back, per iteration
 //   (real time; p50/p99 counters from every 8th round trip, which includes ~25 ns of clock reads).
 //   cacheline is the physical floor: one shared cache line bounced between the two cores.
-// throughput/<transport>/<bytes>: the parent streams messages, the child acknowledges every 256;
+// throughput/<transport>/<bytes>: the parent streams messages, the child acknowledges every 1024;
 //   items/s and bytes/s.
 // The closing note prints each round trip against the floor, the pipe and Boost.Interprocess, and
 // each 64-byte message rate against the pipe and Boost.Interprocess.
@@ -44,7 +44,7 @@ namespace {
 
 using namespace ipc;
 using Clock = std::chrono::steady_clock;
-constexpr int kAckEvery = 256;
+constexpr int kAckEvery = 1024;
 
 [[noreturn]] void Die(const std::string& what) {
   fmt::print(stderr, "ipc_bench: {}\n", what);
@@ -93,7 +93,7 @@ class Channel {
 class SpscChannel : public Channel {
  public:
   SpscChannel(std::size_t max_message, std::uint32_t spin) : spin_(spin) {
-    std::uint32_t cap = 1 << 16;  // ~900 frames of 64 B: the producer rarely waits for room
+    std::uint32_t cap = 1 << 20;  // ~14,000 frames of 64 B: the producer rarely waits for room
     while (cap < 4 * (max_message + 8)) cap *= 2;
     seg_.emplace(Must(shm::Segment::CreatePosix("bench-spsc", ring::SpscRing<>::BytesFor(cap),
                                                 {.layout = ring::kSpscLayout}),

@@ -302,6 +302,7 @@ class SpscProducer : public internal::SpscEnd<AtomicT> {
  private:
   SpscProducer() = default;
   void CopyIn(std::uint32_t off, const std::byte* src, std::uint32_t n) {
+    if (n == 0) return;  // an empty span may have a null data() (memcpy's nonnull contract)
     std::uint32_t mask = this->capacity_ - 1;
     off &= mask;
     std::uint32_t first = std::min(n, this->capacity_ - off);
@@ -438,6 +439,7 @@ class SpscConsumer : public internal::SpscEnd<AtomicT> {
  private:
   SpscConsumer() = default;
   void CopyOut(std::uint32_t off, std::byte* dst, std::uint32_t n) {
+    if (n == 0) return;
     std::uint32_t mask = this->capacity_ - 1;
     off &= mask;
     std::uint32_t first = std::min(n, this->capacity_ - off);
