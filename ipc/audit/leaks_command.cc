@@ -52,7 +52,7 @@ int Run(const Options& opt) {
                           {"orphans", orphans},
                           {"reaped", orphans - left},
                           {"errors", errs},
-                          {"kind", left ? "ipc-leak" : ""}};
+                          {"kind", left ? nlohmann::json("ipc-leak") : nlohmann::json(nullptr)}};
     fmt::print("{}\n", out.dump(2));
   } else {
     for (const auto& e : errors) fmt::print(stderr, "ipclab leaks: {}\n", e.message());

@@ -204,7 +204,7 @@ sys::Status MpmcBuffer::SendUntil(std::span<const std::byte> msg, sys::Deadline 
     std::memcpy(bytes, msg.data(), *testing_.kill_after_bytes);
     ::raise(SIGKILL);
   }
-  std::memcpy(bytes, msg.data(), msg.size());
+  if (!msg.empty()) std::memcpy(bytes, msg.data(), msg.size());  // (data() may be null)
   SlotHeader h{seq, static_cast<std::uint32_t>(msg.size()), 0, Fnv(msg.data(), msg.size())};
   std::memcpy(slot, &h, sizeof h);
   c_->head = seq + 1;  // the commit
@@ -243,7 +243,7 @@ sys::Result<std::size_t> MpmcBuffer::ReceiveUntil(std::span<std::byte> out, sys:
     return sys::Fail("mpmc.receive", "mpmc buffer", EMSGSIZE,
                      fmt::format("message of {} bytes, buffer of {}", h.len, out.size()));
   }
-  std::memcpy(out.data(), bytes, h.len);
+  if (h.len > 0) std::memcpy(out.data(), bytes, h.len);
   c_->tail = seq + 1;
   c_->not_full.NotifyOne();
   return std::size_t{h.len};

@@ -28,7 +28,7 @@
 //
 // Blocking: a wait spins `spin` times (cheap when the peer answers within a few microseconds),
 // then sleeps on a futex on the shared index (a Dekker handshake with the sleep flag and seq_cst
-// fences makes a lost wakeup impossible). While asleep it wakes every 100 ms to check that the
+// fences makes a lost wakeup impossible; the waker clears the flag, so a sleep costs one wake). While asleep it wakes every 100 ms to check that the
 // peer process still lives: a dead or detached peer gives EPIPE instead of a hang.
 //
 // Hostile memory: Attach validates line 0, and the consumer checks every index and frame length
@@ -41,7 +41,7 @@
 //
 // The atomic type is a template parameter so the lab can instantiate the same algorithm with
 // its instrumented atomics (`lab::Atomic`); it needs std::atomic's load/store/compare_exchange
-// interface, and for blocking (futex) waits a 4-byte object whose representation is the value.
+// interface (exchange too), and for blocking (futex) waits a 4-byte object whose representation is the value.
 #pragma once
 
 #include <algorithm>
@@ -74,9 +74,11 @@ inline constexpr std::uint32_t kSpinForever = UINT32_MAX;
 inline constexpr std::int32_t kDetached = -1;
 
 struct SpscOptions {
-  // Polls of the shared index before a wait sleeps; kSpinForever never sleeps (lowest latency,
-  // burns a core); 0 sleeps at once.
-  std::uint32_t spin = 4000;
+  // Polls of the shared index (each with a pause instruction, ~40 ns on current x86) before a
+  // wait sleeps; kSpinForever never sleeps (lowest latency, burns a core); 0 sleeps at once. The
+  // default spins for a few microseconds: long enough to catch a peer that is answering, short
+  // enough not to steal a shared core from it.
+  std::uint32_t spin = 256;
   // Blocking waits give up with EPIPE when the peer process has died and nothing is pending.
   bool check_peer = true;
 };
@@ -255,7 +257,12 @@ class SpscProducer : public internal::SpscEnd<AtomicT> {
     head_ += need;
     this->c_->head.store(head_, std::memory_order_release);
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (this->c_->consumer_sleeping.load(std::memory_order_relaxed)) FutexWake(&this->c_->head);
+    // One wake per sleep: the first publish after the consumer went to sleep clears its flag and
+    // wakes it; the publishes until it runs again cost no system call.
+    if (this->c_->consumer_sleeping.load(std::memory_order_relaxed) &&
+        this->c_->consumer_sleeping.exchange(0, std::memory_order_relaxed)) {
+      FutexWake(&this->c_->head);
+    }
     return true;
   }
 
@@ -300,6 +307,7 @@ class SpscProducer : public internal::SpscEnd<AtomicT> {
  private:
   SpscProducer() = default;
   void CopyIn(std::uint32_t off, const std::byte* src, std::uint32_t n) {
+    if (n == 0) return;  // an empty span may have a null data() (memcpy's nonnull contract)
     std::uint32_t mask = this->capacity_ - 1;
     off &= mask;
     std::uint32_t first = std::min(n, this->capacity_ - off);
@@ -388,7 +396,10 @@ class SpscConsumer : public internal::SpscEnd<AtomicT> {
     tail_ += internal::FrameBytes(len);
     this->c_->tail.store(tail_, std::memory_order_release);
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (this->c_->producer_sleeping.load(std::memory_order_relaxed)) FutexWake(&this->c_->tail);
+    if (this->c_->producer_sleeping.load(std::memory_order_relaxed) &&
+        this->c_->producer_sleeping.exchange(0, std::memory_order_relaxed)) {
+      FutexWake(&this->c_->tail);
+    }
     return std::optional<std::size_t>(len);
   }
 
@@ -436,6 +447,7 @@ class SpscConsumer : public internal::SpscEnd<AtomicT> {
  private:
   SpscConsumer() = default;
   void CopyOut(std::uint32_t off, std::byte* dst, std::uint32_t n) {
+    if (n == 0) return;
     std::uint32_t mask = this->capacity_ - 1;
     off &= mask;
     std::uint32_t first = std::min(n, this->capacity_ - off);

@@ -205,5 +205,25 @@ TEST(SysvSemaphoreSet, RegisteredAndRemoved) {
   EXPECT_FALSE(SysvSemaphoreSet::Attach(id).has_value());
 }
 
+// Mode 0600: another uid can neither open the named semaphore nor use the System V set.
+TEST(SemaphorePermissions, AnotherUidIsDenied) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to become another uid";
+  Watchdog dog(std::chrono::seconds(20), "semaphore permission check");
+  auto named = NamedSemaphore::Create("perm", 1);
+  auto set = SysvSemaphoreSet::Create("perm", 1, 1);
+  ASSERT_TRUE(named.has_value() && set.has_value());
+  auto child = ForkChild([&] {
+    if (::setgid(65534) != 0 || ::setuid(65534) != 0) return 2;
+    auto n = NamedSemaphore::Open(named->name());
+    if (n.has_value() || n.error().err != EACCES) return 3;
+    auto a = SysvSemaphoreSet::Attach(set->id());
+    if (a.has_value() || a.error().err != EACCES) return 4;
+    return 0;
+  });
+  ASSERT_TRUE(child.has_value());
+  EXPECT_EQ(ExitCode(*child->Wait()), 0)
+      << "2: could not drop privileges, 3: opened the named one, 4: attached the System V set";
+}
+
 }  // namespace
 }  // namespace ipc::sync
