@@ -64,6 +64,7 @@ sys::Result<sys::Fd> OpenFifoReader(const std::string& path, FifoOpen mode) {
 
 sys::Result<sys::Fd> OpenFifoWriter(const std::string& path, sys::Deadline deadline) {
   auto backoff = std::chrono::microseconds(100);
+  bool waited = false;
   for (;;) {
     int fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd >= 0) {
@@ -74,9 +75,10 @@ sys::Result<sys::Fd> OpenFifoWriter(const std::string& path, sys::Deadline deadl
     if (errno == EINTR) continue;
     if (errno != ENXIO) return sys::Fail("open(fifo, O_WRONLY)", path);
     if (deadline.expired()) {
-      return sys::Fail("open(fifo, O_WRONLY)", path, deadline.is_never() ? ENXIO : ETIMEDOUT,
+      return sys::Fail("open(fifo, O_WRONLY)", path, waited ? ETIMEDOUT : ENXIO,
                        "no reader has the FIFO open");
     }
+    waited = true;
     auto left = deadline.remaining();
     std::this_thread::sleep_for(std::min<sys::Deadline::Clock::duration>(backoff, left));
     backoff = std::min(backoff * 2, std::chrono::microseconds(10'000));
