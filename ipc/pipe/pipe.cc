@@ -86,7 +86,7 @@ sys::Result<sys::Fd> OpenFifoWriter(const std::string& path, sys::Deadline deadl
 }
 
 PipeWriter::PipeWriter(int fd, uint32_t writer_id)
-    : fd_(fd), id_(writer_id != 0 ? writer_id : static_cast<uint32_t>(::gettid())) {
+    : fd_(fd), kind_(KindOf(fd)), id_(writer_id != 0 ? writer_id : static_cast<uint32_t>(::gettid())) {
   buf_.reserve(PIPE_BUF);
 }
 
@@ -111,7 +111,7 @@ sys::Status PipeWriter::Send(std::span<const std::byte> message, sys::Deadline d
     if (n > 0) std::memcpy(buf_.data() + kRecordHeaderSize, message.data() + done, n);
     // A record is at most PIPE_BUF bytes: one write() moves it whole (the kernel never splits it,
     // even under a deadline, because WriteAll cuts pieces at PIPE_BUF).
-    if (auto ok = WriteAll(fd_, buf_, deadline); !ok) {
+    if (auto ok = WriteAll(fd_, buf_, deadline, kind_); !ok) {
       if (done > 0) broken_ = true;
       return ok;
     }

@@ -266,7 +266,7 @@ sys::Result<ReceivedFds> ReceiveFds(int fd, std::span<std::byte> data, size_t ma
 }
 
 sys::Status SendAll(int fd, std::span<const std::byte> data, sys::Deadline deadline) {
-  return pipe::WriteAll(fd, data, deadline);
+  return pipe::WriteAll(fd, data, deadline, pipe::FdKind::kSocket);
 }
 
 sys::Result<bool> ReceiveExact(int fd, std::span<std::byte> buf, sys::Deadline deadline) {

@@ -100,7 +100,7 @@ struct ReceivedFds {
 sys::Result<ReceivedFds> ReceiveFds(int fd, std::span<std::byte> data, size_t max_fds,
                                     sys::Deadline deadline = sys::Deadline::Never());
 
-// Byte streams.
+// Byte streams (sockets only; pipe::WriteAll takes either).
 sys::Status SendAll(int fd, std::span<const std::byte> data,
                     sys::Deadline deadline = sys::Deadline::Never());
 sys::Result<bool> ReceiveExact(int fd, std::span<std::byte> buf,
