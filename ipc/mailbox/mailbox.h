@@ -3,8 +3,11 @@
 // One interface, several kernels underneath:
 //   PosixMqMailbox  (posix_mq.h)  mq_open/mq_timedsend/mq_timedreceive; pollable descriptor
 //   SysvMsgMailbox  (sysv_msg.h)  msgget(IPC_PRIVATE)/msgsnd/msgrcv; message types as addresses
-//   a shared-memory mailbox on the ipc/ring buffers is planned (it needs ipc/ring, which lands
-//   separately): it will be a third back-end of this interface and join the typed contract test.
+//   a shared-memory back-end is the planned third one. ipc/ring's MpmcBuffer (robust, bounded,
+//   variable-size slots) is FIFO only, so it cannot keep the priority rule as it is: the back-end
+//   needs per-priority order inside one segment (one slot pool, a FIFO list per priority under the
+//   buffer's robust mutex). It then implements DoSend/DoReceive/DoSize and joins the `Backends`
+//   list of mailbox_test.cc, which is the whole of its acceptance test.
 //
 // The contract (mailbox_test.cc runs it against every back-end, across processes):
 //   - Send blocks while the mailbox holds `capacity` messages; TrySend fails at once with EAGAIN

@@ -87,7 +87,9 @@ std::string PosixMqMailbox::Describe() const { return fmt::format("posix-mq {}",
 
 sys::Status PosixMqMailbox::DoSend(std::span<const std::byte> data, unsigned priority,
                                    sys::Deadline deadline, bool nowait) {
-  const char* p = reinterpret_cast<const char*>(data.data());
+  // An empty span may have a null data(), which mq_send must not get (its argument is nonnull).
+  static const char kNothing = 0;
+  const char* p = data.empty() ? &kNothing : reinterpret_cast<const char*>(data.data());
   sys::Result<int> r;
   if (nowait) {
     timespec past{0, 0};  // an expired absolute time: fail at once if full

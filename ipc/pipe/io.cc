@@ -14,11 +14,6 @@
 namespace ipc::pipe {
 namespace {
 
-bool IsSocket(int fd) {
-  struct stat st {};
-  return ::fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
-}
-
 sys::Result<bool> WaitFor(int fd, short events, sys::Deadline deadline) {
   for (;;) {
     pollfd p{.fd = fd, .events = events, .revents = 0};
@@ -36,20 +31,25 @@ sys::Result<bool> WaitFor(int fd, short events, sys::Deadline deadline) {
 }  // namespace
 
 ScopedSigpipeSuppressor::ScopedSigpipeSuppressor() {
-  sigset_t pipe_set, old, pending;
+  sigset_t pipe_set, old;
   sigemptyset(&pipe_set);
   sigaddset(&pipe_set, SIGPIPE);
   pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
   was_blocked_ = sigismember(&old, SIGPIPE);
-  sigpending(&pending);
-  was_pending_ = sigismember(&pending, SIGPIPE);
+  // Only a thread that blocked SIGPIPE already can have one pending that is not ours.
+  if (was_blocked_) {
+    sigset_t pending;
+    sigpending(&pending);
+    was_pending_ = sigismember(&pending, SIGPIPE);
+  }
 }
 
 ScopedSigpipeSuppressor::~ScopedSigpipeSuppressor() {
-  if (!was_pending_) {
-    sigset_t pipe_set, pending;
-    sigemptyset(&pipe_set);
-    sigaddset(&pipe_set, SIGPIPE);
+  sigset_t pipe_set;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  if (epipe_ && !was_pending_) {
+    sigset_t pending;
     sigpending(&pending);
     if (sigismember(&pending, SIGPIPE)) {
       timespec zero{0, 0};
@@ -57,20 +57,21 @@ ScopedSigpipeSuppressor::~ScopedSigpipeSuppressor() {
       }
     }
   }
-  if (!was_blocked_) {
-    sigset_t pipe_set;
-    sigemptyset(&pipe_set);
-    sigaddset(&pipe_set, SIGPIPE);
-    pthread_sigmask(SIG_UNBLOCK, &pipe_set, nullptr);
-  }
+  if (!was_blocked_) pthread_sigmask(SIG_UNBLOCK, &pipe_set, nullptr);
+}
+
+FdKind KindOf(int fd) {
+  struct stat st {};
+  return ::fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) ? FdKind::kSocket : FdKind::kPipe;
 }
 
 sys::Result<bool> WaitReadable(int fd, sys::Deadline deadline) {
   return WaitFor(fd, POLLIN, deadline);
 }
 
-sys::Status WriteAll(int fd, std::span<const std::byte> data, sys::Deadline deadline) {
-  const bool sock = IsSocket(fd);
+sys::Status WriteAll(int fd, std::span<const std::byte> data, sys::Deadline deadline,
+                     FdKind kind) {
+  const bool sock = (kind == FdKind::kAuto ? KindOf(fd) : kind) == FdKind::kSocket;
   const std::string what = sys::FdName(fd);
   size_t done = 0;
   std::optional<ScopedSigpipeSuppressor> quiet;
@@ -95,6 +96,7 @@ sys::Status WriteAll(int fd, std::span<const std::byte> data, sys::Deadline dead
     }
     if (errno == EINTR) continue;
     if (errno == EAGAIN && !deadline.is_never()) continue;  // raced with another writer
+    if (errno == EPIPE && quiet) quiet->saw_epipe();
     return sys::Fail(sock ? "send" : "write", what, errno,
                      fmt::format("{} of {} bytes written", done, data.size()));
   }

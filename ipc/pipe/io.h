@@ -20,9 +20,13 @@
 
 namespace ipc::pipe {
 
+// What `fd` is, when the caller knows (kAuto asks fstat on every call: one more system call).
+enum class FdKind { kAuto, kPipe, kSocket };
+FdKind KindOf(int fd);
+
 // Writes all of `data` (EPIPE when the reader is gone, ETIMEDOUT at the deadline).
 sys::Status WriteAll(int fd, std::span<const std::byte> data,
-                     sys::Deadline deadline = sys::Deadline::Never());
+                     sys::Deadline deadline = sys::Deadline::Never(), FdKind kind = FdKind::kAuto);
 
 // One read of at most `buf.size()` bytes once data is there: the count, 0 only at end of file.
 sys::Result<size_t> ReadSome(int fd, std::span<std::byte> buf,
@@ -37,18 +41,21 @@ sys::Result<bool> ReadExact(int fd, std::span<std::byte> buf,
 // Waits until `fd` is readable (or has hung up): false when the deadline passed first.
 sys::Result<bool> WaitReadable(int fd, sys::Deadline deadline);
 
-// Blocks SIGPIPE in the calling thread for its lifetime; a SIGPIPE raised meanwhile (by a write to
-// a closed pipe) is consumed before the old mask returns, unless one was already pending.
+// Blocks SIGPIPE in the calling thread for its lifetime. Call saw_epipe() when a write failed with
+// EPIPE: the SIGPIPE that write raised is then consumed before the old mask returns (unless one
+// was already pending before the scope). Without EPIPE it costs two pthread_sigmask calls.
 class ScopedSigpipeSuppressor {
  public:
   ScopedSigpipeSuppressor();
   ~ScopedSigpipeSuppressor();
   ScopedSigpipeSuppressor(const ScopedSigpipeSuppressor&) = delete;
   ScopedSigpipeSuppressor& operator=(const ScopedSigpipeSuppressor&) = delete;
+  void saw_epipe() { epipe_ = true; }
 
  private:
   bool was_pending_ = false;
   bool was_blocked_ = false;
+  bool epipe_ = false;
 };
 
 }  // namespace ipc::pipe

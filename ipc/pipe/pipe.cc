@@ -64,6 +64,7 @@ sys::Result<sys::Fd> OpenFifoReader(const std::string& path, FifoOpen mode) {
 
 sys::Result<sys::Fd> OpenFifoWriter(const std::string& path, sys::Deadline deadline) {
   auto backoff = std::chrono::microseconds(100);
+  bool waited = false;
   for (;;) {
     int fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd >= 0) {
@@ -74,9 +75,10 @@ sys::Result<sys::Fd> OpenFifoWriter(const std::string& path, sys::Deadline deadl
     if (errno == EINTR) continue;
     if (errno != ENXIO) return sys::Fail("open(fifo, O_WRONLY)", path);
     if (deadline.expired()) {
-      return sys::Fail("open(fifo, O_WRONLY)", path, deadline.is_never() ? ENXIO : ETIMEDOUT,
+      return sys::Fail("open(fifo, O_WRONLY)", path, waited ? ETIMEDOUT : ENXIO,
                        "no reader has the FIFO open");
     }
+    waited = true;
     auto left = deadline.remaining();
     std::this_thread::sleep_for(std::min<sys::Deadline::Clock::duration>(backoff, left));
     backoff = std::min(backoff * 2, std::chrono::microseconds(10'000));
@@ -84,7 +86,7 @@ sys::Result<sys::Fd> OpenFifoWriter(const std::string& path, sys::Deadline deadl
 }
 
 PipeWriter::PipeWriter(int fd, uint32_t writer_id)
-    : fd_(fd), id_(writer_id != 0 ? writer_id : static_cast<uint32_t>(::gettid())) {
+    : fd_(fd), kind_(KindOf(fd)), id_(writer_id != 0 ? writer_id : static_cast<uint32_t>(::gettid())) {
   buf_.reserve(PIPE_BUF);
 }
 
@@ -109,7 +111,7 @@ sys::Status PipeWriter::Send(std::span<const std::byte> message, sys::Deadline d
     if (n > 0) std::memcpy(buf_.data() + kRecordHeaderSize, message.data() + done, n);
     // A record is at most PIPE_BUF bytes: one write() moves it whole (the kernel never splits it,
     // even under a deadline, because WriteAll cuts pieces at PIPE_BUF).
-    if (auto ok = WriteAll(fd_, buf_, deadline); !ok) {
+    if (auto ok = WriteAll(fd_, buf_, deadline, kind_); !ok) {
       if (done > 0) broken_ = true;
       return ok;
     }

@@ -47,6 +47,7 @@
 #include <vector>
 
 #include "ipc/audit/names.h"
+#include "ipc/pipe/io.h"
 #include "ipc/signal/signal.h"
 #include "ipc/sys/deadline.h"
 #include "ipc/sys/fd.h"
@@ -94,6 +95,7 @@ class PipeWriter {
 
  private:
   int fd_;
+  FdKind kind_;  // asked once: a PipeWriter may also write to a stream socket
   uint32_t id_;
   uint32_t seq_ = 0;
   bool broken_ = false;

@@ -266,7 +266,7 @@ sys::Result<ReceivedFds> ReceiveFds(int fd, std::span<std::byte> data, size_t ma
 }
 
 sys::Status SendAll(int fd, std::span<const std::byte> data, sys::Deadline deadline) {
-  return pipe::WriteAll(fd, data, deadline);
+  return pipe::WriteAll(fd, data, deadline, pipe::FdKind::kSocket);
 }
 
 sys::Result<bool> ReceiveExact(int fd, std::span<std::byte> buf, sys::Deadline deadline) {
@@ -439,14 +439,19 @@ EchoServer::~EchoServer() { Stop(); }
 
 void EchoServer::Stop() {
   {
-    std::lock_guard lock(mu_);
+    AnnotatedLock lock(mu_);
     if (stopped_) return;
     stopped_ = true;
     for (int fd : conns_) ::shutdown(fd, SHUT_RDWR);  // wakes the workers' reads
   }
   [[maybe_unused]] ssize_t n = ::write(stop_.write.get(), "x", 1);
   acceptor_.join();
-  for (auto& t : workers_) t.join();
+  std::vector<std::thread> workers;
+  {
+    AnnotatedLock lock(mu_);
+    workers.swap(workers_);
+  }
+  for (auto& t : workers) t.join();  // not under mu_: each worker takes it to leave
 }
 
 void EchoServer::AcceptLoop() {
@@ -457,7 +462,7 @@ void EchoServer::AcceptLoop() {
     if (n < 0 || (p[1].revents & POLLIN)) return;
     auto c = Accept(listen_.get(), sys::Deadline::After(std::chrono::seconds(0)));
     if (!c) continue;
-    std::lock_guard lock(mu_);
+    AnnotatedLock lock(mu_);
     if (stopped_) return;
     int fd = c->release();
     conns_.push_back(fd);
@@ -476,7 +481,7 @@ void EchoServer::Serve(int raw) {
   }
   // Shutdown protocol, step 2: all replies are written; tell the client we are done too.
   ::shutdown(fd.get(), SHUT_WR);
-  std::lock_guard lock(mu_);
+  AnnotatedLock lock(mu_);
   conns_.erase(std::find(conns_.begin(), conns_.end(), fd.get()));
   fd.reset();
 }

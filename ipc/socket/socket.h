@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "ipc/audit/names.h"
+#include "ipc/sync/thread_annotations.h"
 #include "ipc/sys/deadline.h"
 #include "ipc/sys/fd.h"
 #include "ipc/sys/sys.h"
@@ -99,7 +100,7 @@ struct ReceivedFds {
 sys::Result<ReceivedFds> ReceiveFds(int fd, std::span<std::byte> data, size_t max_fds,
                                     sys::Deadline deadline = sys::Deadline::Never());
 
-// Byte streams.
+// Byte streams (sockets only; pipe::WriteAll takes either).
 sys::Status SendAll(int fd, std::span<const std::byte> data,
                     sys::Deadline deadline = sys::Deadline::Never());
 sys::Result<bool> ReceiveExact(int fd, std::span<std::byte> buf,
@@ -153,6 +154,27 @@ sockaddr_in LoopbackAddress(uint16_t port);
 // An echo server on a listening stream socket (TCP or Unix): every connection gets a thread that
 // sends each wire frame back with kFlagReply and follows the shutdown protocol at EOF. Stop()
 // (or the destructor) stops accepting, half-closes every open connection and joins.
+// std::mutex carries no thread-safety annotations in libstdc++; this one does, so the compiler
+// checks that the server's shared state is touched only under its lock.
+class IPC_CAPABILITY("mutex") AnnotatedMutex {
+ public:
+  void lock() IPC_ACQUIRE() { m_.lock(); }
+  void unlock() IPC_RELEASE() { m_.unlock(); }
+
+ private:
+  std::mutex m_;
+};
+class IPC_SCOPED_CAPABILITY AnnotatedLock {
+ public:
+  explicit AnnotatedLock(AnnotatedMutex& m) IPC_ACQUIRE(m) : m_(m) { m_.lock(); }
+  ~AnnotatedLock() IPC_RELEASE() { m_.unlock(); }
+  AnnotatedLock(const AnnotatedLock&) = delete;
+  AnnotatedLock& operator=(const AnnotatedLock&) = delete;
+
+ private:
+  AnnotatedMutex& m_;
+};
+
 class EchoServer {
  public:
   static sys::Result<std::unique_ptr<EchoServer>> Start(sys::Fd listen_fd);
@@ -168,11 +190,12 @@ class EchoServer {
   sys::Fd listen_;
   sys::PipeEnds stop_;
   std::thread acceptor_;
-  std::mutex mu_;
-  std::vector<std::thread> workers_;
-  std::vector<int> conns_;
+  AnnotatedMutex mu_;
+  // Joined by Stop() after the acceptor, the only thread that adds to it, has ended.
+  std::vector<std::thread> workers_ IPC_GUARDED_BY(mu_);
+  std::vector<int> conns_ IPC_GUARDED_BY(mu_);  // open connections, shut down by Stop()
   std::atomic<uint64_t> echoed_{0};
-  bool stopped_ = false;
+  bool stopped_ IPC_GUARDED_BY(mu_) = false;
 };
 
 // A UDP echo server on a loopback port: each datagram goes back to its sender until a datagram
