@@ -234,7 +234,7 @@ std::string ExploreResult::Text() const {
 
 std::vector<ReportStep> RunSchedule(const std::vector<std::uint32_t>& choices,
                                     const std::function<void()>& body, const Options& options) {
-  rt::FiberBackend backend;
+  rt::FiberBackend& backend = rt::FiberBackend::ForThisThread();
   rt::ExecutionRecord rec = RunChoices(choices, body, options, backend);
   rt::Finding none;
   return MakeReport(rec, none).schedule;
@@ -242,7 +242,7 @@ std::vector<ReportStep> RunSchedule(const std::vector<std::uint32_t>& choices,
 
 std::string CheckDeterminism(const std::vector<std::uint32_t>& choices,
                              const std::function<void()>& body, const Options& options) {
-  rt::FiberBackend backend;
+  rt::FiberBackend& backend = rt::FiberBackend::ForThisThread();
   rt::ExecutionRecord a = RunChoices(choices, body, options, backend);
   rt::ExecutionRecord b = RunChoices(choices, body, options, backend);
   return CompareRecords(a, b);
@@ -257,7 +257,7 @@ ExploreResult Replay(std::string_view token_text, std::function<void()> body, Op
     return result;
   }
   const double start = Now();
-  rt::FiberBackend backend;
+  rt::FiberBackend& backend = rt::FiberBackend::ForThisThread();
   rt::ExecutionRecord a = RunChoices(token->choices, body, options, backend);
   rt::ExecutionRecord b = RunChoices(token->choices, body, options, backend);
   result.executions = 2;
@@ -311,8 +311,8 @@ ExploreResult Explore(const Options& options_in, std::function<void()> body) {
   Watchdog watchdog(o.watchdog_seconds, fmt::format("the exploration {}", o.name));
   auto strategy = MakeStrategy(o.strategy);
   LockOrderDetector lock_order;
-  rt::FiberBackend backend;
-  rt::FiberBackend replay_backend;   // shrinking and replays reuse one pool of fibers too
+  rt::FiberBackend& backend = rt::FiberBackend::ForThisThread();
+  rt::FiberBackend& replay_backend = backend;   // executions never overlap: one pool
   rt::Execution ex(backend, *strategy, ConfigOf(o, watchdog.deadline()), &lock_order);
   std::set<std::string> seen;  // non-fatal findings already reported (same summary)
 
