@@ -95,3 +95,30 @@ TEST(Knobs, TheWatchdogEndsALongExplorationWithAHang) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Knobs, ReplayingATokenOfAnotherProgramSaysTheProgramChanged) {
+  auto found = lab::Explore({.iterations = 500, .read_env = false, .quiet = true}, [] {
+    lab::Atomic<int> x{0};
+    lab::Thread t([&] { x.store(x.load() + 1); });
+    lab::Thread u([&] { x.store(x.load() + 1); });
+    x.store(x.load() + 1);
+    t.join();
+    u.join();
+    LAB_ASSERT(x.load() == 3);
+  });
+  ASSERT_FALSE(found.clean());
+  // A different (shorter) program under the same token.
+  auto r = lab::Replay(found.findings[0].token, [] {
+    lab::Atomic<int> x{0};
+    lab::Thread t([&] { x.store(1); });
+    t.join();
+    LAB_ASSERT(x.load() == 0);
+  }, {.quiet = true});
+  ASSERT_EQ(r.findings.size(), 1u);
+  EXPECT_NE(r.findings[0].determinism.find("the program has changed"), std::string::npos)
+      << r.findings[0].determinism;
+}
+
+}  // namespace
