@@ -141,7 +141,9 @@ TEST_F(FileLockTest, BlockingOfdWaitSurvivesASignalStorm) {
     auto storm = signal::SignalStorm::AtProcess(waiter->pid(), SIGUSR1, 2000);
     storm.Join();
   }
-  EXPECT_TRUE(waiter->running()) << "the waiter stopped waiting under signals";
+  auto still = waiter->WaitFor(10ms);
+  ASSERT_FALSE(still) << "the waiter stopped waiting under signals: " << still->Describe();
+  EXPECT_EQ(still.error().err, ETIMEDOUT);
   held->Unlock();
   auto st = waiter->WaitFor(10s);
   ASSERT_TRUE(st);

@@ -160,15 +160,25 @@ TYPED_TEST(MailboxContract, SendBlocksWhileFullUntilAReceiverMakesRoom) {
   ASSERT_TRUE(box);
   ASSERT_TRUE(box->Send(Bytes("1")));
   ASSERT_TRUE(box->Send(Bytes("2")));
+  auto when = sys::MakePipe();
+  ASSERT_TRUE(when);
   auto c = Child::Fork([&] {
     ::usleep(80'000);
+    // The time just before this receive makes room: a blocking Send cannot return before it.
+    int64_t t = std::chrono::steady_clock::now().time_since_epoch().count();
+    if (!pipe::WriteAll(when->write.get(), std::as_bytes(std::span(&t, 1)))) return 2;
     auto m = box->Receive();
     return m && Text(*m) == "1" ? 0 : 1;
   });
   ASSERT_TRUE(c);
-  auto t0 = std::chrono::steady_clock::now();
   ASSERT_TRUE(box->Send(Bytes("3")));
-  EXPECT_GE(std::chrono::steady_clock::now() - t0, 50ms) << "Send did not block on a full mailbox";
+  int64_t returned = std::chrono::steady_clock::now().time_since_epoch().count();
+  int64_t room = 0;
+  auto got = pipe::ReadExact(when->read.get(), std::as_writable_bytes(std::span(&room, 1)),
+                             sys::Deadline::After(10s));
+  ASSERT_TRUE(got && *got);
+  // steady_clock is CLOCK_MONOTONIC, one clock for every process.
+  EXPECT_GE(returned, room) << "Send returned before the receiver made room: it did not block";
   EXPECT_TRUE(c->WaitFor(10s)->ok());
   EXPECT_EQ(Text(*box->Receive()), "2");
   EXPECT_EQ(Text(*box->Receive()), "3");
