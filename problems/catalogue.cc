@@ -40,6 +40,11 @@ std::string_view Case::variant() const {
   return slash == std::string_view::npos ? std::string_view{} : n.substr(slash + 1);
 }
 
+bool Case::Accepts(std::string_view verdict) const {
+  return verdict == expected ||
+         std::find(also_accepted.begin(), also_accepted.end(), verdict) != also_accepted.end();
+}
+
 bool IsKnownVerdict(std::string_view verdict) {
   return std::find(kVerdicts.begin(), kVerdicts.end(), verdict) != kVerdicts.end();
 }
@@ -52,6 +57,11 @@ void Catalogue::Add(Case c) {
   }
   if (Find(c.name) != nullptr) Die("duplicate case '" + c.name + "'");
   if (!IsKnownVerdict(c.expected)) Die(c.name + ": unknown expected verdict '" + c.expected + "'");
+  for (const std::string& v : c.also_accepted) {
+    if (!IsKnownVerdict(v) || v == kClean || c.expected == kClean) {
+      Die(c.name + ": bad alternative verdict '" + v + "'");
+    }
+  }
   if (!c.body) Die(c.name + ": no body");
   if (c.description.empty() || c.explanation.empty() || c.doc.empty()) {
     Die(c.name + ": description, explanation and doc are required");

@@ -41,6 +41,9 @@ inline constexpr std::string_view kClean = "clean";
 struct Case {
   std::string name;         // "problem/variant", lower_snake_case on both sides
   std::string expected;     // kClean or a finding kind ("deadlock", "data-race", ...)
+  // Other kinds under which the lab may report this same bug, depending on the schedule (a
+  // notification spent too early is a `deadlock` where one sent to nobody is a `lost-wakeup`).
+  std::vector<std::string> also_accepted;
   std::string description;  // one line: what this variant does
   std::string explanation;  // a few sentences: the bug, why it happens, the fix (or why it is right)
   std::string doc;          // the page that teaches it, "docs/problems/<problem>.md"
@@ -50,6 +53,8 @@ struct Case {
   std::string_view problem() const;  // "producer_consumer"
   std::string_view variant() const;  // "no_mutex"
   bool buggy() const { return expected != kClean; }
+  // True when `verdict` is what this case should produce.
+  bool Accepts(std::string_view verdict) const;
 };
 
 class Catalogue {

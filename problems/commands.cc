@@ -162,6 +162,7 @@ nlohmann::json OutcomeJson(const Outcome& o) {
   nlohmann::json j;
   j["case"] = o.c->name;
   j["expected"] = o.c->expected;
+  if (!o.c->also_accepted.empty()) j["also_accepted"] = o.c->also_accepted;
   j["found"] = o.verdict;
   j["as_expected"] = o.as_expected();
   j["schedules"] = o.result.executions;
@@ -359,6 +360,7 @@ std::function<int()> SetupListCommand(CLI::App& sub) {
       for (const Case* c : *selected) {
         j.push_back({{"case", c->name},
                      {"expected", c->expected},
+                     {"also_accepted", c->also_accepted},
                      {"description", c->description},
                      {"explanation", c->explanation},
                      {"doc", c->doc},

@@ -36,7 +36,7 @@ struct Outcome {
   lab::ExploreResult result;
   std::string verdict;  // "clean" or the first finding's kind
 
-  bool as_expected() const { return c != nullptr && verdict == c->expected; }
+  bool as_expected() const { return c != nullptr && c->Accepts(verdict); }
   const lab::Report* report() const {
     return result.findings.empty() ? nullptr : &result.findings.front();
   }

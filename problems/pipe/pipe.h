@@ -10,8 +10,8 @@
 //   child_keeps_write_end   deadlock: the child never closes the copy it inherited, so it waits
 //                           for end-of-file from itself
 //
-// The pipe is modelled (problems/model/mailbox.h); problems/pipe/pipe_process_test.cc runs the same
-// three programs on real processes and pipes, with a watchdog, and sees the same verdicts.
+// The pipe is modelled (problems/model/mailbox.h) so the lab can explore it; pipe_process.h runs the
+// same program on real processes, where the buggy variants hang (pipe_process_test.cc).
 #pragma once
 
 #include "problems/catalogue.h"

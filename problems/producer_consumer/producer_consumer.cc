@@ -256,10 +256,11 @@ void RegisterProducerConsumer(Catalogue& catalogue) {
       .expected = "data-race",
       .description = "semaphores empty and full but no mutex: producers race on the ring's indices",
       .explanation =
-          "The counting semaphores let two producers into Put() together when two slots are free; "
-          "both read `tail`, write the same slot and store the same new `tail`, so one item is "
-          "overwritten. Fix: take a mutex (a binary semaphore) around the index updates, after "
-          "`empty.acquire()`.",
+          "The counting semaphores let two producers into Put() together when two slots are free, "
+          "and a consumer in Take() at the same time; `count`, `tail` and the slots are read and "
+          "written by several threads with nothing ordering them. Two producers that both read "
+          "`tail` write the same slot, and one item is lost. Fix: take a mutex (a binary "
+          "semaphore) around the updates, after `empty.acquire()`.",
       .doc = doc,
       .exploration = {.strategy = "pct", .iterations = 200, .depth = 2},
       .body = NoMutex,
@@ -291,11 +292,18 @@ void RegisterProducerConsumer(Catalogue& catalogue) {
   catalogue.Add({
       .name = "producer_consumer/notify_before_state_change",
       .expected = "lost-wakeup",
+      // When the consumer already waits, the early notify wakes it, it sees the buffer still
+      // empty and waits again: the same bug, but no notify went unheard, so the lab may call it
+      // a deadlock (nobody left to wake the consumer).
+      .also_accepted = {"deadlock"},
       .description = "producer notifies not_empty before putting the item: the consumer sleeps on",
       .explanation =
-          "A notify wakes only threads already waiting. The consumer checks the empty buffer, the "
-          "producer notifies (nobody waits yet) and then puts the item, the consumer starts "
-          "waiting: nobody will notify again. Fix: change the state and notify under the mutex.",
+          "A notify wakes only threads already waiting, and says nothing about state that does "
+          "not exist yet. The consumer checks the empty buffer, the producer notifies (nobody "
+          "waits yet: lost) and then puts the item, the consumer starts waiting: nobody will "
+          "notify again. Or the consumer already waits, the notify wakes it too early, it sees "
+          "the buffer still empty and waits again, for ever. Fix: change the state, then notify, "
+          "under the mutex.",
       .doc = doc,
       .exploration = {.strategy = "pct", .iterations = 300, .depth = 3},
       .body = NotifyBeforeStateChange,
