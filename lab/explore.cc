@@ -323,14 +323,18 @@ ExploreResult Explore(const Options& options_in, std::function<void()> body) {
       result.max_bypass[t] = std::max(result.max_bypass[t], rec.max_bypass[t]);
     }
     bool stop = false;
+    if (rec.Fatal()) ++result.failing_executions;
     for (const auto& f : rec.findings) {
       if (!f.fatal && !seen.insert(f.kind + f.summary).second) continue;
       Report r;
-      if (f.fatal && f.kind != "hang") {
+      // Liveness findings are not shrunk: the shrinker drives choices toward the lowest thread,
+      // i.e. toward unfair schedules, which starve someone in any program.
+      const bool liveness = f.kind == "hang" || f.kind == "starvation" || f.kind == "livelock";
+      if (f.fatal && !liveness) {
         // Shrink: fewer choices, smaller indices, as long as the same kind of bug still shows.
         ShrinkStats stats;
         const std::string kind = f.kind;
-        std::vector<std::uint32_t> shrunk = ShrinkChoices(
+        std::vector<std::uint32_t> shrunk = o.shrink_budget <= 0 ? rec.choices : ShrinkChoices(
             rec.choices,
             [&](const std::vector<std::uint32_t>& c) {
               rt::ExecutionRecord again = RunChoices(c, body, o);
@@ -353,6 +357,10 @@ ExploreResult Explore(const Options& options_in, std::function<void()> body) {
       } else {
         r = MakeReport(rec, f);
         r.original_choices = r.shrunk_choices = rec.choices.size();
+        if (liveness) {
+          std::string det = CheckDeterminism(rec.choices, body, o);
+          r.determinism = det.empty() ? fmt::format("replayed twice, identical {} steps (liveness findings are not shrunk)", r.schedule.size()) : det;
+        }
         if (!f.fatal) {
           r.determinism = "lock-order edges can span executions; the token replays the execution "
                           "that closed the cycle";
