@@ -43,7 +43,7 @@ struct Case {
   std::string expected;     // kClean or a finding kind ("deadlock", "data-race", ...)
   // Other kinds under which the lab may report this same bug, depending on the schedule (a
   // notification spent too early is a `deadlock` where one sent to nobody is a `lost-wakeup`).
-  std::vector<std::string> also_accepted;
+  std::vector<std::string> also_accepted = {};
   std::string description;  // one line: what this variant does
   std::string explanation;  // a few sentences: the bug, why it happens, the fix (or why it is right)
   std::string doc;          // the page that teaches it, "docs/problems/<problem>.md"

@@ -99,7 +99,9 @@ TEST_P(CaseTest, BehavesWithinItsBudget) {
 TEST_P(CaseTest, BugsAreFoundWithOtherSeedsToo) {
   if (!c_->buggy()) GTEST_SKIP() << "correct cases explore their whole budget once";
   for (std::uint64_t seed = 2; seed <= 6; ++seed) {
-    const Outcome o = RunCase(*c_, Overrides{.seed = seed});
+    Overrides overrides;
+    overrides.seed = seed;
+    const Outcome o = RunCase(*c_, overrides);
     EXPECT_TRUE(c_->Accepts(o.verdict)) << "seed " << seed << ": found " << o.verdict << "\n"
                                         << o.result.Text();
   }
