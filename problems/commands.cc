@@ -317,18 +317,19 @@ int RunCatalogue(const CatalogueArgs& args) {
 
 std::function<int()> SetupCatalogueCommand(CLI::App& sub) {
   auto args = std::make_shared<CatalogueArgs>();
-  sub.description(
+  const std::string description =
+      "DESCRIPTION\n  "
       "Run every case of the catalogue of classic synchronization problems (producer-consumer, "
       "readers-writers, dining philosophers, sleeping barber, cigarette smokers, barrier, and "
       "the course's master/worker, lock file, pipe, mailbox and echo programs) under the lab, "
       "each within its own budget of schedules, and print a table: case, expected verdict, "
-      "verdict found, schedules explored, time. This is what `ipclab` does with no arguments.");
+      "verdict found, schedules explored, time. This is what `ipclab` does with no arguments.";
   sub.add_option("prefix", args->prefixes,
                  "run only the cases under these names (a problem, or problem/variant)")
       ->type_name("PREFIX");
   sub.add_flag("--json", args->json, "print the results as JSON (for tools)");
   args->explore.Add(sub);
-  sub.footer(
+  sub.footer(description + "\n\n" +
       "A correct case passes when no schedule within its budget shows a bug; a buggy case passes "
       "when the lab finds its bug with the expected verdict (deadlock, data-race, lost-wakeup, "
       "starvation, livelock, assertion-failure). A progress bar is drawn on stderr when it is a "
@@ -346,11 +347,13 @@ std::function<int()> SetupListCommand(CLI::App& sub) {
     bool json = false;
   };
   auto args = std::make_shared<Args>();
-  sub.description("List the cases of the catalogue: name, expected verdict, what it does.");
+  const std::string description =
+      "DESCRIPTION\n  "
+      "List the cases of the catalogue: name, expected verdict, what it does.";
   sub.add_option("prefix", args->prefixes, "only the cases under these names")
       ->type_name("PREFIX");
   sub.add_flag("--json", args->json, "print the list as JSON");
-  sub.footer("EXIT STATUS\n  0 listed; 2 usage error.\n\nEXAMPLES\n  ipclab list\n"
+  sub.footer(description + "\n\n" + "EXIT STATUS\n  0 listed; 2 usage error.\n\nEXAMPLES\n  ipclab list\n"
              "  ipclab list producer_consumer");
   return [args] {
     auto selected = Select(args->prefixes);
@@ -389,16 +392,17 @@ std::function<int()> SetupRunCommand(CLI::App& sub) {
     OutputFlags output;
   };
   auto args = std::make_shared<Args>();
-  sub.description(
+  const std::string description =
+      "DESCRIPTION\n  "
       "Explore one case of the catalogue and report the first bug found: its kind, a one-line "
       "summary, the steps that caused it (thread, operation, object, file:line, in order), and "
-      "the command that replays exactly that schedule.");
+      "the command that replays exactly that schedule.";
   sub.add_option("case", args->name, "the case, problem/variant (see `ipclab list`)")
       ->required()
       ->type_name("CASE");
   args->explore.Add(sub);
   args->output.Add(sub);
-  sub.footer(
+  sub.footer(description + "\n\n" +
       "EXIT STATUS\n  0 no schedule showed a bug; 1 a finding (reported); 2 usage error.\n\n"
       "EXAMPLES\n  ipclab run dining_philosophers/naive\n"
       "  ipclab run producer_consumer/no_mutex --explain\n"
@@ -421,21 +425,22 @@ std::function<int()> SetupReplayCommand(CLI::App& sub) {
     OutputFlags output;
   };
   auto args = std::make_shared<Args>();
-  sub.description(
+  const std::string description =
+      "DESCRIPTION\n  "
       "Run exactly one schedule again, the one a report printed, and print its full report. "
-      "Every report ends with this command, ready to copy.");
+      "Every report ends with this command, ready to copy.";
   sub.add_option("case_and_token", args->words,
                  "the case (problem/variant) and the replay token (lab1....) from a report")
       ->required()
       ->expected(1, 2)
       ->type_name("CASE TOKEN");
   args->output.Add(sub);
-  sub.footer(
+  sub.footer(description + " " +
       "The token holds the schedule (the strategy's choices), not the program: replaying it "
       "against a changed program stops with a note where the schedule no longer fits.\n\n"
       "EXIT STATUS\n  0 the schedule ran clean; 1 it shows the finding; 2 usage error (unknown "
       "case, malformed token).\n\n"
-      "EXAMPLE\n  ipclab replay dining_philosophers/naive lab1.pct.3f2a9c.AAEC.5d1e22aa");
+      "EXAMPLE\n  ipclab replay dining_philosophers/naive lab1.pct.7fee3b89592d13a8..4e5fabed");
   return [args] {
     if (args->words.size() < 2) {
       return UsageError("replay",
