@@ -129,6 +129,7 @@ Execution::Execution(Backend& backend, Strategy& strategy, const ExecutionConfig
 Execution::~Execution() = default;
 
 Execution* Execution::Current() {
+  RuntimeSection guard;   // runtime state, written by other fibers with no order TSan could see
   Execution* ex = tls_execution;
   return ex && ex->current_ != kNoThread ? ex : nullptr;
 }
@@ -511,6 +512,7 @@ void Execution::FinishThread(ThreadState& t) {
   t.finished = true;
   t.wait = WaitKind::kNone;
   TsanRelease(&t.tsan_sync);
+  TsanRelease(&controller_sync_);
   if (!aborting_) {
     Record(t, Op::kExit, kNoObject, t.loc);
     MarkProgress(t, explicit_progress_);   // finishing always counts
@@ -900,6 +902,16 @@ void Execution::AssertFailed(const std::string& message, std::source_location lo
   throw AbortExecution{};  // resumed during an unwinding: nothing else is safe
 }
 
+std::int64_t Execution::NowNs() const {
+  RuntimeSection guard;
+  return now_ns_;
+}
+
+ThreadId Execution::CurrentThread() const {
+  RuntimeSection guard;
+  return current_;
+}
+
 // ---- driving one execution ----
 
 void Execution::Teardown() {
@@ -954,6 +966,7 @@ ExecutionRecord Execution::Run(const std::function<void()>& body, std::uint64_t 
   TsanRelease(&threads_[0]->tsan_sync);
   backend_.Switch(kNoThread, 0);
   if (aborting_) Teardown();
+  TsanAcquire(&controller_sync_);
   backend_.Reset();
   tls_execution = outer;
 

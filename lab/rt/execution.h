@@ -117,8 +117,8 @@ class Execution {
   std::uint64_t Random(std::uint64_t n, std::source_location loc);
   void Progress(std::source_location loc);
   [[noreturn]] void AssertFailed(const std::string& message, std::source_location loc);
-  std::int64_t NowNs() const { return now_ns_; }
-  ThreadId CurrentThread() const { return current_; }
+  std::int64_t NowNs() const;
+  ThreadId CurrentThread() const;
   // Names an object in reports ("queue.mutex"); takes effect for the current execution.
   void NameObject(ObjRef& ref, const void* addr, ObjKind kind, std::string name);
 
@@ -174,6 +174,7 @@ class Execution {
   bool explicit_progress_ = false;
   bool point_may_throw_ = true;      // of the scheduling point in progress (for Deadlock)   // once lab::progress() is called, only it counts
   std::vector<ThreadId> scratch_;
+  char controller_sync_ = 0;   // TSan: every thread's end happens-before Run returns
 };
 
 // Thrown into a controlled thread to unwind it when the execution ends early. Not derived from
