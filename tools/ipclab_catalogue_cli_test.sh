@@ -8,8 +8,13 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 json_ok() { python3 -c 'import json,sys; json.load(sys.stdin)'; }
 
-# No arguments: the whole catalogue, every case as expected.
-out=$("$ipclab" 2>"$tmp/err"); rc=$?
+# No arguments: the whole catalogue, every case as expected. Under a sanitizer the lab runs some
+# 50 times slower, so there only two problems go through the same path.
+if [[ -n "${TSAN_OPTIONS:-}${ASAN_OPTIONS:-}" ]]; then
+  out=$("$ipclab" catalogue barrier dining_philosophers 2>"$tmp/err"); rc=$?
+else
+  out=$("$ipclab" 2>"$tmp/err"); rc=$?
+fi
 (( rc == 0 )) || fail "no-argument run exited $rc: $out $(cat "$tmp/err")"
 grep -q "^case .*expected .*found .*schedules .*time" <<<"$out" || fail "no table header: $out"
 grep -q "dining_philosophers/naive .*deadlock .*deadlock" <<<"$out" || fail "no naive row: $out"

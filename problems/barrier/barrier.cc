@@ -19,7 +19,8 @@ void ReleaseN(lab::Semaphore& s, int n) {
 
 // Each thread announces its arrival at phase p, crosses the barrier, then checks that all
 // kThreads have arrived at phase p.
-void RunPhases(const std::function<void()>& barrier_wait) {
+template <class Wait>
+void RunPhases(const Wait& barrier_wait) {
   std::array<lab::Atomic<int>, kPhases> arrived{};
   std::vector<lab::Thread> threads;
   for (int t = 0; t < kThreads; ++t) {

@@ -40,8 +40,8 @@ struct Table {
 };
 
 // Runs the table: `pick_up(p)` and `put_down(p)` are the protocol.
-void Dine(Table& table, const std::function<void(int)>& pick_up,
-          const std::function<void(int)>& put_down) {
+template <class PickUp, class PutDown>
+void Dine(Table& table, const PickUp& pick_up, const PutDown& put_down) {
   std::vector<lab::Thread> philosophers;
   for (int p = 0; p < kPhilosophers; ++p) {
     philosophers.push_back(lab::Thread([&, p] {

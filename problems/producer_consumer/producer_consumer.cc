@@ -57,8 +57,10 @@ struct Ledger {
 // Runs kProducers producers (kItemsPerProducer items each) and kConsumers consumers that share
 // the items out evenly, then checks the ledger. With a `pace`, a producer makes each item in that
 // much (virtual) time and consumer c arrives c * pace late, so consumers meet items as they come.
-template <int kProducers, int kConsumers>
-void RunPipeline(const std::function<void(int item)>& put, const std::function<int()>& take,
+// (The protocol is taken as plain callables, not std::function: nothing on the heap is shared by
+// the threads, so an execution the lab abandons mid-way unwinds without freeing what they used.)
+template <int kProducers, int kConsumers, class Put, class Take>
+void RunPipeline(const Put& put, const Take& take,
                  std::chrono::microseconds pace = std::chrono::microseconds(0)) {
   constexpr int kItems = kProducers * kItemsPerProducer;
   static_assert(kItems % kConsumers == 0);

@@ -36,7 +36,9 @@ void Write(Data& d) {
 }
 
 // Runs the workload against a protocol: `read(i)` and `write(i)` each perform one access.
-void RunWorkload(const std::function<void()>& read, const std::function<void()>& write) {
+// (Plain callables, not std::function: see producer_consumer.cc's RunPipeline.)
+template <class ReadFn, class WriteFn>
+void RunWorkload(const ReadFn& read, const WriteFn& write) {
   std::vector<lab::Thread> threads;
   for (int r = 0; r < 2; ++r) {
     threads.push_back(lab::Thread([&read, r] {
