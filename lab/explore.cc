@@ -113,10 +113,23 @@ rt::ExecutionConfig ConfigOf(const Options& o, double watchdog_deadline) {
 // One execution of a fixed schedule.
 rt::ExecutionRecord RunChoices(const std::vector<std::uint32_t>& choices,
                                const std::function<void()>& body, const Options& o,
-                               rt::FiberBackend& backend) {
+                               rt::FiberBackend& backend, std::string* mismatch = nullptr) {
   ReplayStrategy replay(choices);
   rt::Execution ex(backend, replay, ConfigOf(o, 0), nullptr);
-  return ex.Run(body, 0);
+  rt::ExecutionRecord rec = ex.Run(body, 0);
+  if (mismatch) {
+    mismatch->clear();
+    if (replay.first_out_of_range() != ReplayStrategy::kNone) {
+      *mismatch = fmt::format("the program has changed since this schedule was recorded: at choice {} "
+                              "the recorded alternative no longer exists",
+                              replay.first_out_of_range());
+    } else if (replay.consumed() < replay.size()) {
+      *mismatch = fmt::format("the program has changed since this schedule was recorded: it ended "
+                              "after {} of the {} recorded choices",
+                              replay.consumed(), replay.size());
+    }
+  }
+  return rec;
 }
 
 bool SameEvent(const rt::Event& a, const rt::Event& b) {
@@ -234,7 +247,7 @@ std::string ExploreResult::Text() const {
 
 std::vector<ReportStep> RunSchedule(const std::vector<std::uint32_t>& choices,
                                     const std::function<void()>& body, const Options& options) {
-  rt::FiberBackend backend;
+  rt::FiberBackend& backend = rt::FiberBackend::ForThisThread();
   rt::ExecutionRecord rec = RunChoices(choices, body, options, backend);
   rt::Finding none;
   return MakeReport(rec, none).schedule;
@@ -242,7 +255,7 @@ std::vector<ReportStep> RunSchedule(const std::vector<std::uint32_t>& choices,
 
 std::string CheckDeterminism(const std::vector<std::uint32_t>& choices,
                              const std::function<void()>& body, const Options& options) {
-  rt::FiberBackend backend;
+  rt::FiberBackend& backend = rt::FiberBackend::ForThisThread();
   rt::ExecutionRecord a = RunChoices(choices, body, options, backend);
   rt::ExecutionRecord b = RunChoices(choices, body, options, backend);
   return CompareRecords(a, b);
@@ -257,12 +270,17 @@ ExploreResult Replay(std::string_view token_text, std::function<void()> body, Op
     return result;
   }
   const double start = Now();
-  rt::FiberBackend backend;
-  rt::ExecutionRecord a = RunChoices(token->choices, body, options, backend);
+  rt::FiberBackend& backend = rt::FiberBackend::ForThisThread();
+  std::string changed;
+  rt::ExecutionRecord a = RunChoices(token->choices, body, options, backend, &changed);
   rt::ExecutionRecord b = RunChoices(token->choices, body, options, backend);
   result.executions = 2;
   result.steps = a.events.size() + b.events.size();
   std::string determinism = CompareRecords(a, b);
+  if (!changed.empty()) {
+    std::fprintf(stderr, "lab: replay: %s\n", changed.c_str());
+    determinism = determinism.empty() ? changed : changed + "; " + determinism;
+  }
   for (const auto& f : a.findings) {
     Report r = MakeReport(a, f);
     r.strategy = token->strategy;
@@ -311,8 +329,8 @@ ExploreResult Explore(const Options& options_in, std::function<void()> body) {
   Watchdog watchdog(o.watchdog_seconds, fmt::format("the exploration {}", o.name));
   auto strategy = MakeStrategy(o.strategy);
   LockOrderDetector lock_order;
-  rt::FiberBackend backend;
-  rt::FiberBackend replay_backend;   // shrinking and replays reuse one pool of fibers too
+  rt::FiberBackend& backend = rt::FiberBackend::ForThisThread();
+  rt::FiberBackend& replay_backend = backend;   // executions never overlap: one pool
   rt::Execution ex(backend, *strategy, ConfigOf(o, watchdog.deadline()), &lock_order);
   std::set<std::string> seen;  // non-fatal findings already reported (same summary)
 
@@ -348,6 +366,7 @@ ExploreResult Explore(const Options& options_in, std::function<void()> body) {
         rt::ExecutionRecord final_rec = RunChoices(shrunk, body, o, replay_backend);
         if (final_rec.Fatal() && final_rec.Fatal()->kind == kind) {
           r = MakeReport(final_rec, *final_rec.Fatal());
+          shrunk = final_rec.choices;   // exactly the choices made: in range, none unused
         } else {
           shrunk = rec.choices;  // cannot happen with a deterministic body; keep the original
           r = MakeReport(rec, f);

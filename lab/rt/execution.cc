@@ -415,6 +415,12 @@ void Execution::Deadlock() {
     t.waiting_since = step_;
     Record(t, t.op, t.obj, t.loc, -1);
   }
+  // Built in a callee: this frame may be left for good (a finished thread's last switch), and
+  // whatever it owned would leak.
+  Fail(DeadlockFinding(), point_may_throw_);
+}
+
+Finding Execution::DeadlockFinding() {
   std::vector<detect::WaitNode> nodes;
   for (const auto& tp : threads_) {
     const ThreadState& t = *tp;
@@ -475,13 +481,20 @@ void Execution::Deadlock() {
     }
     nodes.push_back(std::move(n));
   }
-  Fail(detect::AnalyzeDeadlock(nodes), point_may_throw_);
+  return detect::AnalyzeDeadlock(nodes);
 }
 
 // ---- threads ----
 
 void Execution::ThreadEntry(void* arg) {
   auto* t = static_cast<ThreadState*>(arg);
+  RunBody(t);
+  // Nothing owning memory may live in this frame: FinishThread leaves it for good.
+  RuntimeSection guard;
+  t->ex->FinishThread(*t);
+}
+
+void Execution::RunBody(ThreadState* t) {
   Execution* ex = t->ex;
   TsanAcquire(&t->tsan_sync);
   std::string crash;
@@ -505,7 +518,6 @@ void Execution::ThreadEntry(void* arg) {
     ex->record_.findings.push_back(std::move(f));
     ex->aborting_ = true;
   }
-  ex->FinishThread(*t);
 }
 
 void Execution::FinishThread(ThreadState& t) {

@@ -147,6 +147,8 @@ class Execution {
   // throwing operation.
   void Fail(Finding finding, bool may_throw = true);
   void Deadlock();
+  Finding DeadlockFinding();
+  static void RunBody(ThreadState* t);
   void Teardown();
   static void ThreadEntry(void* arg);
   void FinishThread(ThreadState& t);

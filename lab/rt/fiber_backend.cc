@@ -26,12 +26,17 @@ struct FiberBackend::Fiber {
 #if defined(LAB_ASAN)
   const void* asan_bottom = nullptr;   // known for the controller only after its first switch
   std::size_t asan_size = 0;
+  void* fake_stack = nullptr;
 #endif
 };
 
 namespace {
 std::size_t DefaultStack() {
-#if defined(LAB_TSAN) || defined(LAB_ASAN)
+#if defined(LAB_ASAN)
+  // ASan's swapcontext interceptor clears the shadow of the whole target stack on every switch:
+  // keep it small (frames with redzones still fit comfortably).
+  return std::size_t{128} << 10;
+#elif defined(LAB_TSAN)
   return std::size_t{512} << 10;
 #else
   return std::size_t{256} << 10;
@@ -48,6 +53,11 @@ FiberBackend::FiberBackend(std::size_t stack_bytes)
 
 FiberBackend::~FiberBackend() { Release(); }
 
+FiberBackend& FiberBackend::ForThisThread() {
+  thread_local FiberBackend backend;
+  return backend;
+}
+
 FiberBackend::Fiber& FiberBackend::Get(ThreadId id) {
   if (id == kNoThread) return *controller_;
   return *fibers_[id];
@@ -59,7 +69,7 @@ void FiberBackend::Trampoline(unsigned lo, unsigned hi) {
   // Finish the switch that started us; learn the stack we came from if it is the controller's.
   const void* from_bottom = nullptr;
   std::size_t from_size = 0;
-  __sanitizer_finish_switch_fiber(nullptr, &from_bottom, &from_size);
+  __sanitizer_finish_switch_fiber(f->fake_stack, &from_bottom, &from_size);
   if (!f->owner->controller_->asan_bottom) {
     f->owner->controller_->asan_bottom = from_bottom;
     f->owner->controller_->asan_size = from_size;
@@ -121,12 +131,13 @@ void FiberBackend::Jump(Fiber& from, Fiber& to, [[maybe_unused]] bool from_exits
   __tsan_switch_to_fiber(target, __tsan_switch_to_fiber_no_sync);
 #endif
 #if defined(LAB_ASAN)
-  void* fake_stack = nullptr;
-  __sanitizer_start_switch_fiber(from_exits ? nullptr : &fake_stack,
+  // An exiting fiber keeps its fake stack (use-after-return detection) in its pooled slot rather
+  // than destroying it: a fresh fake stack per controlled thread costs an mmap/munmap pair each.
+  __sanitizer_start_switch_fiber(&from.fake_stack,
                                  &to == controller_.get() ? to.asan_bottom : to.stack,
                                  &to == controller_.get() ? to.asan_size : to.stack_size);
   swapcontext(&from.ctx, &to.ctx);
-  __sanitizer_finish_switch_fiber(fake_stack, nullptr, nullptr);
+  __sanitizer_finish_switch_fiber(from.fake_stack, nullptr, nullptr);
 #else
   swapcontext(&from.ctx, &to.ctx);
 #endif

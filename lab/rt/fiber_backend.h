@@ -23,6 +23,10 @@ class FiberBackend final : public Backend {
   explicit FiberBackend(std::size_t stack_bytes = 0);  // 0: a default sized for the build
   ~FiberBackend() override;
 
+  // The pool of fibers of the calling OS thread, shared by every exploration and replay it runs
+  // (they never overlap): fibers, stacks and sanitizer contexts are made once.
+  static FiberBackend& ForThisThread();
+
   void Create(ThreadId id, void (*entry)(void*), void* arg) override;
   void Switch(ThreadId from, ThreadId to) override;
   [[noreturn]] void Exit(ThreadId from, ThreadId to) override;

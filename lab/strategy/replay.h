@@ -2,6 +2,7 @@
 // modulo when out of range, 0 past the end), so any vector is a valid schedule.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -15,12 +16,23 @@ class ReplayStrategy final : public Strategy {
   std::string_view Name() const override { return "replay"; }
   void NewExecution(std::uint64_t) override {}
   std::size_t Pick(const Choices& c) override {
+    consumed_ = std::max(consumed_, c.index + 1);
     if (c.index >= choices_.size()) return 0;
+    if (choices_[c.index] >= c.count && first_out_of_range_ == kNone) first_out_of_range_ = c.index;
     return choices_[c.index] % c.count;
   }
 
+  // Signs that the program is not the one the schedule was recorded from (only meaningful for a
+  // schedule that came from a real execution, not one the shrinker made up).
+  static constexpr std::size_t kNone = ~std::size_t{0};
+  std::size_t first_out_of_range() const { return first_out_of_range_; }  // kNone if none
+  std::size_t consumed() const { return consumed_; }
+  std::size_t size() const { return choices_.size(); }
+
  private:
   std::vector<std::uint32_t> choices_;
+  std::size_t first_out_of_range_ = kNone;
+  std::size_t consumed_ = 0;
 };
 
 }  // namespace lab
