@@ -39,7 +39,7 @@ again=$("$ipclab" ${cmd#tools/ipclab } 2>&1); rc=$?
 (( rc == 1 )) || fail "replay exited $rc, want 1: $again"
 grep -q "deadlock" <<<"$again" || fail "replay did not reproduce the deadlock: $again"
 
-out=$("$ipclab" run producer_consumer/no_mutex --json --explain 2>&1); rc=$?
+out=$("$ipclab" run producer_consumer/no_mutex --json --explain 2>/dev/null); rc=$?
 (( rc == 1 )) || fail "run --json exited $rc"
 json_ok <<<"$out" || fail "run --json does not parse: $out"
 grep -q '"found": "data-race"' <<<"$out" || fail "run --json lacks the verdict: $out"
