@@ -98,7 +98,11 @@ sys::Status RegisterSysvForSession(SysvKind kind, int id, std::string_view purpo
   // An Unregister in another process may rmdir the directory between our mkdir and open; the
   // open then fails with ENOENT and we make it again. Bounded, so a hostile loop cannot hang us.
   for (int attempt = 0;; ++attempt) {
-    if (auto s = EnsureDir(dir); !s) return s;
+    if (auto s = EnsureDir(dir); !s) {
+      // The directory vanished between our mkdir and lstat: the same race, make it again.
+      if (s.error().err == ENOENT && attempt < 100) continue;
+      return s;
+    }
     auto fd = sys::Retry("open", path, [&] {
       return ::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
     });

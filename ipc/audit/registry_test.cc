@@ -1,6 +1,7 @@
 #include "ipc/audit/registry.h"
 
 #include <fcntl.h>
+#include <cstdio>
 #include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/msg.h>
@@ -195,7 +196,11 @@ TEST(Registry, ManyProcessesRegisterAndUnregisterAtOnce) {
       for (int i = 0; i < kRounds; ++i) {
         int id = NewShm();
         if (id < 0) ::_exit(2);
-        if (!RegisterSysv(SysvKind::kShm, id, "parallel")) ::_exit(3);
+        if (auto r = RegisterSysv(SysvKind::kShm, id, "parallel"); !r) {
+          ::shmctl(id, IPC_RMID, nullptr);  // never leak the segment of a failed round
+          fprintf(stderr, "%s\n", r.error().message().c_str());
+          ::_exit(3);
+        }
         ::shmctl(id, IPC_RMID, nullptr);
         if (!UnregisterSysv(SysvKind::kShm, id)) ::_exit(4);
       }
