@@ -128,12 +128,12 @@ class Search {
       if (entry >= 0 && nodes_[entry].is_call) {
         const Node& e = nodes_[entry];
         const Operation& op = Op(e.local);
-        auto [expected, next] = StepOf(state, e.local);
-        if (!op.completed() || expected == op.result) {
+        const StepEntry& step = StepOf(state, e.local);
+        if (step.matches) {
           flip(e.local);
-          if (!options_.memoize || Remember(bits, next)) {
+          if (!options_.memoize || Remember(bits, step.next)) {
             calls.push_back({entry, state});
-            state = next;
+            state = step.next;
             if (op.completed()) --remaining;
             Lift(entry);
             entry = nodes_[0].next;
@@ -161,7 +161,7 @@ class Search {
   }
 
   std::uint64_t steps() const { return steps_; }
-  std::uint64_t memo_entries() const { return memo_.size(); }
+  std::uint64_t memo_entries() const { return memo_.size() + small_memo_.size(); }
   const std::vector<size_t>& witness() const { return witness_; }
   const std::vector<size_t>& best_prefix() const { return best_prefix_; }
   std::optional<size_t> blocked() const { return blocked_; }
@@ -230,14 +230,29 @@ class Search {
     Relink(call);
   }
 
-  std::pair<Value, internal::StateId> StepOf(internal::StateId state, size_t local) {
+  struct StepEntry {
+    Value expected;
+    internal::StateId next;
+    bool matches;  // the observed result is the expected one (always, for a pending operation)
+  };
+
+  // Every (state, operation) step is asked of the model once.
+  const StepEntry& StepOf(internal::StateId state, size_t local) {
     std::uint64_t key = (std::uint64_t{state} << 32) | local;
     auto it = step_cache_.find(key);
-    if (it == step_cache_.end()) it = step_cache_.emplace(key, model_.step(state, Op(local))).first;
+    if (it == step_cache_.end()) {
+      const Operation& op = Op(local);
+      auto [expected, next] = model_.step(state, op);
+      bool matches = !op.completed() || expected == op.result;
+      it = step_cache_.emplace(key, StepEntry{std::move(expected), next, matches}).first;
+    }
     return it->second;
   }
 
+  // Remembers a (linearized set, state) pair; false if it was seen before. Up to 64 operations the
+  // key is two words; beyond, the set's words and the state as bytes.
   bool Remember(const std::vector<std::uint64_t>& bits, internal::StateId state) {
+    if (bits.size() == 1) return small_memo_.insert({bits[0], state}).second;
     std::string key(reinterpret_cast<const char*>(bits.data()), bits.size() * sizeof(bits[0]));
     key.append(reinterpret_cast<const char*>(&state), sizeof(state));
     return memo_.insert(std::move(key)).second;
@@ -253,10 +268,8 @@ class Search {
     candidates_.clear();
     for (int id = nodes_[0].next; id >= 0 && id != entry; id = nodes_[id].next) {
       if (!nodes_[id].is_call) continue;
-      const Operation& op = Op(nodes_[id].local);
-      auto [expected, next] = StepOf(state, nodes_[id].local);
-      candidates_.push_back({ops_[nodes_[id].local], expected,
-                             !op.completed() || expected == op.result});
+      const StepEntry& step = StepOf(state, nodes_[id].local);
+      candidates_.push_back({ops_[nodes_[id].local], step.expected, step.matches});
     }
     state_after_ = model_.describe ? model_.describe(state) : "";
   }
@@ -267,7 +280,13 @@ class Search {
   const CheckOptions& options_;
   std::uint64_t budget_;
   std::vector<Node> nodes_;
-  std::unordered_map<std::uint64_t, std::pair<Value, internal::StateId>> step_cache_;
+  struct PairHash {
+    size_t operator()(const std::pair<std::uint64_t, internal::StateId>& p) const {
+      return std::hash<std::uint64_t>{}(p.first * 0x9E3779B97F4A7C15ull ^ p.second);
+    }
+  };
+  std::unordered_map<std::uint64_t, StepEntry> step_cache_;
+  std::unordered_set<std::pair<std::uint64_t, internal::StateId>, PairHash> small_memo_;
   std::unordered_set<std::string> memo_;
   std::uint64_t steps_ = 0;
   std::vector<size_t> witness_;
