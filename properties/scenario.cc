@@ -13,6 +13,8 @@ size_t Scenario::operation_count() const {
   return n;
 }
 
+void showValue(const Scenario& s, std::ostream& os) { os << s.ToString(); }
+
 std::string FormatArgument(const Value& v) {
   if (const auto* s = std::get_if<std::string>(&v)) {
     std::string out = "\"";

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <expected>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,9 @@ struct Scenario {
 
   friend bool operator==(const Scenario& a, const Scenario& b);
 };
+
+// How rapidcheck prints a scenario in a counterexample (found by argument-dependent lookup).
+void showValue(const Scenario& s, std::ostream& os);
 
 // An argument in the text form (strings quoted).
 std::string FormatArgument(const Value& v);
