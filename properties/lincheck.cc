@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 namespace properties::lincheck {
 
@@ -119,11 +120,17 @@ std::string ShellQuote(const std::string& s) {
 }
 
 std::string ReplayHint(const ScenarioResult& r, const lab::Report& f) {
-  std::string test;
-  if (const char* target = std::getenv("TEST_TARGET")) test = target;
+  std::string filter;
+  if (const auto* info = ::testing::UnitTest::GetInstance()->current_test_info()) {
+    filter = fmt::format("{}.{}", info->test_suite_name(), info->name());
+  }
+  const char* target = std::getenv("TEST_TARGET");  // set by `bazel test`
+  std::string command =
+      target ? fmt::format("bazel test {} --test_env=LINCHECK_SCENARIO --test_env=LAB_REPLAY{}", target,
+                           filter.empty() ? "" : " --test_filter=" + filter)
+             : fmt::format("<this test binary>{}", filter.empty() ? "" : " --gtest_filter=" + filter);
   return fmt::format("Replay: LINCHECK_SCENARIO={} LAB_REPLAY={} {}", ShellQuote(r.scenario.ToString()),
-                     f.token, test.empty() ? "<this test>" : "bazel test " + test +
-                                             " --test_env=LINCHECK_SCENARIO --test_env=LAB_REPLAY");
+                     f.token, command);
 }
 
 }  // namespace
@@ -148,6 +155,9 @@ ScenarioResult RunScenario(const Erased& e, const Scenario& scenario, const Opti
   lo.quiet = true;
   if (lo.name.empty()) lo.name = "lincheck";
   if (const char* n = std::getenv("LINCHECK_SCHEDULES"); n && *n) lo.iterations = std::atoi(n);
+  // Each scenario gets its own schedules (a fixed seed would replay the same priority draws for
+  // every scenario), still a function of the scenario so that a rerun explores the same ones.
+  lo.seed ^= std::hash<std::string>{}(scenario.ToString());
 
   std::unordered_map<std::string, Verdict> verdicts;
   History last;

@@ -86,7 +86,8 @@ struct Options {
   int min_ops_per_thread = 1;
   int max_ops_per_thread = 3;
   // The exploration of one scenario. `iterations` is the schedule budget; the first
-  // nonlinearizable execution stops it. read_env is ignored (lincheck reads its own knobs).
+  // nonlinearizable execution stops it. read_env is ignored (lincheck reads its own knobs); the
+  // seed is mixed with a hash of the scenario, so each scenario gets its own schedules.
   lab::Options lab{.strategy = lab::Pct{.depth = 3}, .iterations = 200, .shrink_budget = 200};
   CheckOptions check;
 };
@@ -139,25 +140,27 @@ rc::Gen<Scenario> GenScenario(const Spec<Object, State, Hash>& spec, const Optio
       return op;
     }));
   }
-  // Shrinks towards the first declared operation.
-  rc::Gen<Operation> any =
-      rc::gen::mapcat(rc::gen::inRange<size_t>(0, ops.size()), [ops](size_t i) { return ops[i]; });
-  return rc::gen::mapcat(
-        rc::gen::inRange(options.min_threads, options.max_threads + 1), [=](int threads) {
-          return rc::gen::map(
-              rc::gen::container<std::vector<std::vector<Operation>>>(
-                  threads, rc::gen::mapcat(rc::gen::inRange(options.min_ops_per_thread,
-                                                            options.max_ops_per_thread + 1),
-                                           [=](int n) {
-                                             return rc::gen::container<std::vector<Operation>>(
-                                                 n, any);
-                                           })),
-              [](std::vector<std::vector<Operation>> t) {
-                Scenario s;
-                s.threads = std::move(t);
-                return s;
-              });
-        });
+  // Uniform over the operations and their arguments whatever rapidcheck's size (inRange scales
+  // with it); shrinks towards the first declared operation and the smallest arguments.
+  rc::Gen<Operation> any = rc::gen::resize(
+      rc::kNominalSize,
+      rc::gen::mapcat(rc::gen::inRange<size_t>(0, ops.size()), [ops](size_t i) { return ops[i]; }));
+  // Containers (not fixed counts) so that rapidcheck shrinks a scenario by removing operations
+  // and threads; the size bounds are kept by suchThat.
+  const auto min_ops = static_cast<size_t>(options.min_ops_per_thread);
+  const auto min_threads = static_cast<size_t>(options.min_threads);
+  auto thread = rc::gen::suchThat(
+      rc::gen::resize(options.max_ops_per_thread, rc::gen::container<std::vector<Operation>>(any)),
+      [min_ops](const std::vector<Operation>& ops) { return ops.size() >= min_ops; });
+  auto threads = rc::gen::suchThat(
+      rc::gen::resize(options.max_threads,
+                      rc::gen::container<std::vector<std::vector<Operation>>>(thread)),
+      [min_threads](const std::vector<std::vector<Operation>>& t) { return t.size() >= min_threads; });
+  return rc::gen::map(threads, [](std::vector<std::vector<Operation>> t) {
+    Scenario s;
+    s.threads = std::move(t);
+    return s;
+  });
 }
 
 // Explores `scenario`'s interleavings and checks every outcome.

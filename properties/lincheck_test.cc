@@ -86,6 +86,33 @@ class CountersQueue {
   std::array<lab::Atomic<std::int64_t>, 16> items_;
 };
 
+// Planted: push writes the item into the slot at `tail` and only then reserves the slot by bumping
+// `tail` (no lock, as if only one thread ever pushed). Two concurrent pushes can write the same
+// slot: one item is lost and a later pop returns what was never pushed at that position.
+class PublishFirstQueue {
+ public:
+  void Push(std::int64_t v) {
+    std::int64_t t = tail_.load();
+    items_[static_cast<size_t>(t) % items_.size()].store(v);  // publish...
+    tail_.fetch_add(1);                                        // ...then reserve
+  }
+  std::optional<std::int64_t> Pop() {
+    lab::MutexLock l(pop_mu_);
+    std::int64_t h = head_.load();
+    if (h == tail_.load()) return std::nullopt;
+    std::int64_t v = items_[static_cast<size_t>(h) % items_.size()].load();
+    head_.store(h + 1);
+    return v;
+  }
+  std::int64_t Size() { return tail_.load() - head_.load(); }
+
+ private:
+  lab::Mutex pop_mu_{"queue.pop_lock"};
+  lab::Atomic<std::int64_t> head_{0, "queue.head"};
+  lab::Atomic<std::int64_t> tail_{0, "queue.tail"};
+  std::array<lab::Atomic<std::int64_t>, 16> items_;
+};
+
 template <typename Q>
 std::vector<OperationDef<Q>> QueueOperations() {
   return {
@@ -221,7 +248,8 @@ std::string FindFailure(const S& spec, const Options& options) {
   };
   auto smallest = std::make_shared<Smallest>();
   bool passed = rc::check("lincheck finds the planted bug", [&] {
-    Scenario s = *GenScenario(spec, options);
+    std::optional<Scenario> from_env = internal::ScenarioFromEnv();  // the report's replay line
+    Scenario s = from_env ? *from_env : *GenScenario(spec, options);
     ScenarioResult r = RunScenario(spec, s, options);
     if (!r.ok() && s.operation_count() <= smallest->ops) {
       smallest->ops = s.operation_count();
@@ -244,6 +272,16 @@ TEST(LincheckPlanted, UnlockedSizeOfTheCountersQueueIsCaught) {
                              "LINCHECK_SCENARIO="}) {
     EXPECT_NE(report.find(needle), std::string::npos) << "missing '" << needle << "'";
   }
+}
+
+TEST(LincheckPlanted, PublishBeforeReservePushIsCaught) {
+  Spec<PublishFirstQueue, std::vector<std::int64_t>, Int64VectorHash> spec{
+      "publish-first queue", QueueOperations<PublishFirstQueue>(), QueueModel(), {}};
+  spec.operations.pop_back();  // push and pop only: the lost item must show in what pops return
+  std::string report = FindFailure(spec, SmallBudget());
+  ASSERT_FALSE(report.empty()) << "the planted push was not caught";
+  EXPECT_NE(report.find("push("), std::string::npos) << report;
+  EXPECT_NE(report.find("cannot be placed"), std::string::npos) << report;
 }
 
 TEST(LincheckPlanted, LoadStoreCounterIsCaught) {
@@ -284,12 +322,14 @@ TEST(LincheckPlanted, SchedulesToCatchTheUnlockedSize) {
 TEST(LincheckPlanted, ReplayReproducesTheOutcome) {
   auto scenario = Scenario::Parse("push(1) pop() | size()");
   ASSERT_TRUE(scenario.has_value());
-  ScenarioResult first = RunScenario(CountersQueueSpec(false), *scenario, SmallBudget());
+  Options o;
+  o.lab.iterations = 1000;  // stops at the first failure
+  ScenarioResult first = RunScenario(CountersQueueSpec(false), *scenario, o);
   ASSERT_EQ(first.kind, "nonlinearizable") << first.report;
   ASSERT_FALSE(first.token.empty());
   setenv("LINCHECK_SCENARIO", scenario->ToString().c_str(), 1);
   setenv("LAB_REPLAY", first.token.c_str(), 1);
-  ScenarioResult again = RunScenario(CountersQueueSpec(false), *internal::ScenarioFromEnv(), SmallBudget());
+  ScenarioResult again = RunScenario(CountersQueueSpec(false), *internal::ScenarioFromEnv(), o);
   unsetenv("LINCHECK_SCENARIO");
   unsetenv("LAB_REPLAY");
   EXPECT_EQ(again.kind, "nonlinearizable") << again.report;
