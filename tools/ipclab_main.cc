@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "ipc/audit/doctor.h"
+#include "properties/linearizability_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -23,6 +24,8 @@ int main(int argc, char** argv) {
   };
   add("doctor", "check what this machine offers ipclab (IPC kinds, limits, costs, leftovers)",
       ipc::audit::SetupDoctorCommand);
+  add("linearizable", "check a recorded history against a sequential model (queue, stack, ...)",
+      properties::SetupLinearizableCommand);
 
   try {
     app.parse(argc, argv);
