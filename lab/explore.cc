@@ -112,8 +112,8 @@ rt::ExecutionConfig ConfigOf(const Options& o, double watchdog_deadline) {
 
 // One execution of a fixed schedule.
 rt::ExecutionRecord RunChoices(const std::vector<std::uint32_t>& choices,
-                               const std::function<void()>& body, const Options& o) {
-  rt::FiberBackend backend;
+                               const std::function<void()>& body, const Options& o,
+                               rt::FiberBackend& backend) {
   ReplayStrategy replay(choices);
   rt::Execution ex(backend, replay, ConfigOf(o, 0), nullptr);
   return ex.Run(body, 0);
@@ -234,15 +234,17 @@ std::string ExploreResult::Text() const {
 
 std::vector<ReportStep> RunSchedule(const std::vector<std::uint32_t>& choices,
                                     const std::function<void()>& body, const Options& options) {
-  rt::ExecutionRecord rec = RunChoices(choices, body, options);
+  rt::FiberBackend backend;
+  rt::ExecutionRecord rec = RunChoices(choices, body, options, backend);
   rt::Finding none;
   return MakeReport(rec, none).schedule;
 }
 
 std::string CheckDeterminism(const std::vector<std::uint32_t>& choices,
                              const std::function<void()>& body, const Options& options) {
-  rt::ExecutionRecord a = RunChoices(choices, body, options);
-  rt::ExecutionRecord b = RunChoices(choices, body, options);
+  rt::FiberBackend backend;
+  rt::ExecutionRecord a = RunChoices(choices, body, options, backend);
+  rt::ExecutionRecord b = RunChoices(choices, body, options, backend);
   return CompareRecords(a, b);
 }
 
@@ -255,8 +257,9 @@ ExploreResult Replay(std::string_view token_text, std::function<void()> body, Op
     return result;
   }
   const double start = Now();
-  rt::ExecutionRecord a = RunChoices(token->choices, body, options);
-  rt::ExecutionRecord b = RunChoices(token->choices, body, options);
+  rt::FiberBackend backend;
+  rt::ExecutionRecord a = RunChoices(token->choices, body, options, backend);
+  rt::ExecutionRecord b = RunChoices(token->choices, body, options, backend);
   result.executions = 2;
   result.steps = a.events.size() + b.events.size();
   std::string determinism = CompareRecords(a, b);
@@ -309,6 +312,7 @@ ExploreResult Explore(const Options& options_in, std::function<void()> body) {
   auto strategy = MakeStrategy(o.strategy);
   LockOrderDetector lock_order;
   rt::FiberBackend backend;
+  rt::FiberBackend replay_backend;   // shrinking and replays reuse one pool of fibers too
   rt::Execution ex(backend, *strategy, ConfigOf(o, watchdog.deadline()), &lock_order);
   std::set<std::string> seen;  // non-fatal findings already reported (same summary)
 
@@ -323,21 +327,25 @@ ExploreResult Explore(const Options& options_in, std::function<void()> body) {
       result.max_bypass[t] = std::max(result.max_bypass[t], rec.max_bypass[t]);
     }
     bool stop = false;
+    if (rec.Fatal()) ++result.failing_executions;
     for (const auto& f : rec.findings) {
       if (!f.fatal && !seen.insert(f.kind + f.summary).second) continue;
       Report r;
-      if (f.fatal && f.kind != "hang") {
+      // Liveness findings are not shrunk: the shrinker drives choices toward the lowest thread,
+      // i.e. toward unfair schedules, which starve someone in any program.
+      const bool liveness = f.kind == "hang" || f.kind == "starvation" || f.kind == "livelock";
+      if (f.fatal && !liveness) {
         // Shrink: fewer choices, smaller indices, as long as the same kind of bug still shows.
         ShrinkStats stats;
         const std::string kind = f.kind;
-        std::vector<std::uint32_t> shrunk = ShrinkChoices(
+        std::vector<std::uint32_t> shrunk = o.shrink_budget <= 0 ? rec.choices : ShrinkChoices(
             rec.choices,
             [&](const std::vector<std::uint32_t>& c) {
-              rt::ExecutionRecord again = RunChoices(c, body, o);
+              rt::ExecutionRecord again = RunChoices(c, body, o, replay_backend);
               return again.Fatal() && again.Fatal()->kind == kind;
             },
             o.shrink_budget, &stats);
-        rt::ExecutionRecord final_rec = RunChoices(shrunk, body, o);
+        rt::ExecutionRecord final_rec = RunChoices(shrunk, body, o, replay_backend);
         if (final_rec.Fatal() && final_rec.Fatal()->kind == kind) {
           r = MakeReport(final_rec, *final_rec.Fatal());
         } else {
@@ -353,6 +361,10 @@ ExploreResult Explore(const Options& options_in, std::function<void()> body) {
       } else {
         r = MakeReport(rec, f);
         r.original_choices = r.shrunk_choices = rec.choices.size();
+        if (liveness) {
+          std::string det = CheckDeterminism(rec.choices, body, o);
+          r.determinism = det.empty() ? fmt::format("replayed twice, identical {} steps (liveness findings are not shrunk)", r.schedule.size()) : det;
+        }
         if (!f.fatal) {
           r.determinism = "lock-order edges can span executions; the token replays the execution "
                           "that closed the cycle";

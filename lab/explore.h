@@ -55,7 +55,7 @@ struct Options {
   std::uint64_t starvation_bound = 5000;  // steps without progress; 0 disables liveness checks
   bool spurious_wakeups = false;          // a condvar wait may wake once without a notify
   bool stop_at_first_finding = true;      // first fatal one (lock-order inversions don't stop)
-  int shrink_budget = 300;                // replays spent shrinking a failing schedule
+  int shrink_budget = 300;                // replays spent shrinking a failing schedule (0: none)
   double watchdog_seconds = 0;            // 0: LAB_WATCHDOG_SECONDS, else none
   std::string name{};                     // names report files and the replay command
   bool read_env = true;
@@ -65,6 +65,7 @@ struct Options {
 struct ExploreResult {
   std::vector<Report> findings;
   std::uint64_t executions = 0;
+  std::uint64_t failing_executions = 0;   // executions that ended in a fatal finding
   std::uint64_t steps = 0;
   bool exhausted = false;                 // DFS covered its whole space
   double seconds = 0;

@@ -389,3 +389,31 @@ TEST(Dfs, PreemptionBoundPrunes) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Report, TextJsonAndTraceOfAFinding) {
+  auto r = lab::Explore({.iterations = 100, .quiet = true}, [] { Counter(false); });
+  ASSERT_FALSE(r.clean());
+  const lab::Report& f = r.findings.front();
+  auto j = lab::ToJson(f);
+  EXPECT_EQ(j.begin().key(), "kind");
+  EXPECT_EQ(j["kind"], "data-race");
+  EXPECT_EQ(j["schedule"].size(), f.schedule.size());
+  auto trace = nlohmann::json::parse(lab::ToTraceJson(f));
+  int flows = 0, slices = 0;
+  for (const auto& e : trace["traceEvents"]) {
+    if (e["ph"] == "s" || e["ph"] == "f") ++flows;
+    if (e["ph"] == "X") ++slices;
+  }
+  EXPECT_EQ(flows, 2);   // one arrow: the race pair
+  EXPECT_EQ(slices, static_cast<int>(f.schedule.size()));
+  std::string text = lab::RenderText(f);
+  EXPECT_NE(text.find("What this means"), std::string::npos);
+  EXPECT_NE(text.find(f.token), std::string::npos);
+  auto decoded = lab::DecodeToken(f.token);
+  ASSERT_TRUE(decoded.has_value()) << decoded.error();
+  EXPECT_EQ(decoded->choices, f.choices);
+}
+
+}  // namespace

@@ -168,17 +168,17 @@ std::string RenderText(const Report& r, bool explain) {
   return out;
 }
 
-nlohmann::json ToJson(const Report& r) {
-  nlohmann::json j;
+nlohmann::ordered_json ToJson(const Report& r) {
+  nlohmann::ordered_json j;
   j["kind"] = r.kind;
   j["summary"] = r.summary;
   j["details"] = r.details;
   j["key_steps"] = r.key_steps;
-  nlohmann::json flows = nlohmann::json::array();
+  nlohmann::ordered_json flows = nlohmann::ordered_json::array();
   for (auto [a, b] : r.flows) flows.push_back({a, b});
   j["flows"] = flows;
   j["threads"] = r.thread_names;
-  nlohmann::json sched = nlohmann::json::array();
+  nlohmann::ordered_json sched = nlohmann::ordered_json::array();
   for (const auto& s : r.schedule) {
     sched.push_back({{"step", s.step}, {"thread", s.thread}, {"thread_name", s.thread_name},
                      {"op", s.op}, {"object", s.object}, {"where", s.where}, {"value", s.value},

@@ -65,7 +65,7 @@ Report MakeReport(const rt::ExecutionRecord& record, const rt::Finding& finding)
 // What a kind of finding means and how it is usually fixed (a few lines).
 std::string_view Explain(std::string_view kind);
 std::string RenderText(const Report& report, bool explain = true);
-nlohmann::json ToJson(const Report& report);
+nlohmann::ordered_json ToJson(const Report& report);   // "kind" first
 std::string ToTraceJson(const Report& report);
 
 }  // namespace lab

@@ -100,6 +100,8 @@ struct Execution::ThreadState {
   std::vector<Held> held;
   StepIndex last_progress = 0;
   std::uint64_t max_bypass = 0;
+  std::uint64_t stall = 0;        // own steps since anyone last made progress (fairness)
+  std::uint64_t starve = 0;       // steps blocked or running without progress (starvation)
   char tsan_sync = 0;             // spawn/join happens-before, told to TSan
 };
 
@@ -127,6 +129,7 @@ Execution::Execution(Backend& backend, Strategy& strategy, const ExecutionConfig
 Execution::~Execution() = default;
 
 Execution* Execution::Current() {
+  RuntimeSection guard;   // runtime state, written by other fibers with no order TSan could see
   Execution* ex = tls_execution;
   return ex && ex->current_ != kNoThread ? ex : nullptr;
 }
@@ -215,24 +218,32 @@ void Execution::Record(ThreadState& t, Op op, ObjectId obj, std::source_location
   e.alternatives = pending_alternatives_;
   e.value = value;
   record_.events.push_back(e);
+  ++t.stall;
   pending_choice_ = -1;
   pending_alternatives_ = 1;
 }
 
-void Execution::MarkProgress(ThreadState& t) {
+void Execution::MarkProgress(ThreadState& t, bool explicit_call) {
+  // A program that declares its progress with lab::progress() is measured by that alone: a writer
+  // that keeps reacquiring an internal mutex only to wait again is not progressing.
+  if (explicit_call) explicit_progress_ = true;
+  if (explicit_progress_ && !explicit_call) return;
   t.max_bypass = std::max<std::uint64_t>(t.max_bypass, step_ - t.last_progress);
   t.last_progress = step_;
+  t.starve = 0;
   last_global_progress_ = step_;
+  for (auto& u : threads_) u->stall = 0;   // news: a spinner may now get somewhere
 }
 
-void Execution::CheckLiveness() {
+void Execution::CheckLiveness(bool may_throw) {
   if (aborting_) return;
   if (config_.watchdog_deadline > 0 && (step_ & 1023) == 0 && SteadySeconds() > config_.watchdog_deadline) {
     Finding f;
     f.kind = "hang";
     f.summary = fmt::format("hang: the exploration's watchdog expired during this execution (step {})", step_);
     f.steps.push_back(step_ - 1);
-    Fail(std::move(f));
+    Fail(std::move(f), may_throw);
+    return;
   }
   const std::uint64_t bound = config_.starvation_bound;
   if (bound > 0 && step_ - last_global_progress_ > bound) {
@@ -249,20 +260,25 @@ void Execution::CheckLiveness() {
     }
     f.steps.push_back(last_global_progress_ ? last_global_progress_ - 1 : 0);
     f.steps.push_back(step_ - 1);
-    Fail(std::move(f));
+    Fail(std::move(f), may_throw);
+    return;
   }
   if (bound > 0) {
+    const ThreadId ran = record_.events.empty() ? kNoThread : record_.events.back().thread;
     for (const auto& tp : threads_) {
-      const ThreadState& t = *tp;
+      ThreadState& t = *tp;
       // Waiting for a thread to end, or sleeping, is not wanting to progress.
       if (t.finished || t.wait == WaitKind::kJoin || t.wait == WaitKind::kSleep) continue;
-      if (step_ - t.last_progress > bound && last_global_progress_ > t.last_progress) {
+      // Steps where it could have run but the scheduler picked another are the scheduler's
+      // doing, not the program's: only blocked steps and its own fruitless steps count.
+      if (t.id == ran || !Enabled(t)) ++t.starve;
+      if (t.starve > bound && last_global_progress_ > t.last_progress) {
         Finding f;
         f.kind = "starvation";
         f.summary = fmt::format(
-            "starvation: {} has made no progress for {} steps (since step {}) while other threads "
-            "progressed; it is at {} {} ({})",
-            ThreadName(t.id), step_ - t.last_progress, t.last_progress, OpName(t.op),
+            "starvation: {} has made no progress for {} steps (since step {}; {} of them blocked or "
+            "running in vain) while other threads progressed; it is at {} {} ({})",
+            ThreadName(t.id), step_ - t.last_progress, t.last_progress, t.starve, OpName(t.op),
             t.obj ? ObjName(t.obj) : "", Where(t.loc));
         for (const auto& u : threads_) {
           if (u->finished) continue;
@@ -271,7 +287,8 @@ void Execution::CheckLiveness() {
         }
         f.steps.push_back(t.last_progress ? t.last_progress - 1 : 0);
         f.steps.push_back(step_ - 1);
-        Fail(std::move(f));
+        Fail(std::move(f), may_throw);
+        return;
       }
     }
   }
@@ -281,15 +298,16 @@ void Execution::CheckLiveness() {
     f.summary = fmt::format("hang: the execution did not finish within {} steps (max_steps)",
                             config_.max_steps);
     f.steps.push_back(step_ - 1);
-    Fail(std::move(f));
+    Fail(std::move(f), may_throw);
+    return;
   }
 }
 
 void Execution::Point(Op op, ObjectId obj, std::source_location loc, WaitKind wait,
-                      ObjectId wait_on, std::int64_t timeout_ns, LockMode mode) {
+                      ObjectId wait_on, std::int64_t timeout_ns, LockMode mode, bool may_throw) {
   ThreadState& me = Me();
   if (aborting_) {
-    if (std::uncaught_exceptions() == 0) throw AbortExecution{};
+    if (may_throw && std::uncaught_exceptions() == 0) throw AbortExecution{};
     me.wait = WaitKind::kNone;
     return;
   }
@@ -305,9 +323,10 @@ void Execution::Point(Op op, ObjectId obj, std::source_location loc, WaitKind wa
     me.fresh = false;
     if (Enabled(me)) return;   // keeps the choice that started this thread for its first op
   }
+  point_may_throw_ = may_throw;
   Schedule(false);
   if (aborting_) {
-    if (std::uncaught_exceptions() == 0) throw AbortExecution{};
+    if (may_throw && std::uncaught_exceptions() == 0) throw AbortExecution{};
     me.wait = WaitKind::kNone;
   }
 }
@@ -333,7 +352,15 @@ void Execution::Schedule(bool caller_finished) {
         continue;
       }
       if (!unfinished) break;   // the execution is complete
-      Deadlock();               // does not return to here
+      Deadlock();               // returns only to a non-throwing point being torn down
+      return;
+    }
+    if (config_.fair_threshold > 0 && scratch_.size() > 1) {
+      bool someone_fresh = false;
+      for (ThreadId id : scratch_) someone_fresh |= threads_[id]->stall <= config_.fair_threshold;
+      if (someone_fresh) {
+        std::erase_if(scratch_, [&](ThreadId id) { return threads_[id]->stall > config_.fair_threshold; });
+      }
     }
     std::size_t idx = 0;
     const ThreadState* cur = current_ != kNoThread ? threads_[current_].get() : nullptr;
@@ -368,7 +395,7 @@ void Execution::Schedule(bool caller_finished) {
   backend_.Switch(from, next);
 }
 
-void Execution::Fail(Finding finding) {
+void Execution::Fail(Finding finding, bool may_throw) {
   record_.findings.push_back(std::move(finding));
   aborting_ = true;
   ThreadState& me = Me();
@@ -376,8 +403,8 @@ void Execution::Fail(Finding finding) {
   current_ = kNoThread;
   if (me.finished) backend_.Exit(from, kNoThread);
   backend_.Switch(from, kNoThread);
-  // Resumed by Teardown: unwind this thread.
-  throw AbortExecution{};
+  // Resumed by Teardown: unwind this thread (or let a destructor finish first).
+  if (may_throw && std::uncaught_exceptions() == 0) throw AbortExecution{};
 }
 
 void Execution::Deadlock() {
@@ -448,7 +475,7 @@ void Execution::Deadlock() {
     }
     nodes.push_back(std::move(n));
   }
-  Fail(detect::AnalyzeDeadlock(nodes));
+  Fail(detect::AnalyzeDeadlock(nodes), point_may_throw_);
 }
 
 // ---- threads ----
@@ -485,10 +512,12 @@ void Execution::FinishThread(ThreadState& t) {
   t.finished = true;
   t.wait = WaitKind::kNone;
   TsanRelease(&t.tsan_sync);
+  TsanRelease(&controller_sync_);
   if (!aborting_) {
     Record(t, Op::kExit, kNoObject, t.loc);
-    MarkProgress(t);
+    MarkProgress(t, explicit_progress_);   // finishing always counts
   }
+  point_may_throw_ = true;
   Schedule(true);
   std::abort();  // unreachable: Schedule(true) never returns
 }
@@ -514,15 +543,16 @@ ThreadId Execution::Spawn(std::function<void()> fn, std::source_location loc) {
   return id;
 }
 
-void Execution::Join(ThreadId thread, std::source_location loc) {
+void Execution::Join(ThreadId thread, std::source_location loc, bool may_throw) {
   RuntimeSection guard;
-  Point(Op::kJoin, kNoObject, loc, WaitKind::kJoin, thread);
+  Point(Op::kJoin, kNoObject, loc, WaitKind::kJoin, thread, kForever, LockMode::kExclusive, may_throw);
   if (aborting_) return;
   ThreadState& me = Me();
   race_->OnJoin(me.id, thread);
   Record(me, Op::kJoin, kNoObject, loc, thread);
   MarkProgress(me);
-  CheckLiveness();
+  CheckLiveness(may_throw);
+  if (aborting_) return;
   TsanAcquire(&threads_[thread]->tsan_sync);
 }
 
@@ -606,7 +636,8 @@ void Execution::Release(ObjRef& ref, const void* addr, ObjKind kind, LockMode mo
   ObjectId id = Resolve(ref, addr, kind, loc);
   const bool shared = mode == LockMode::kShared;
   TsanRelease(addr);
-  Point(shared ? Op::kUnlockShared : Op::kUnlock, id, loc);
+  Point(shared ? Op::kUnlockShared : Op::kUnlock, id, loc, WaitKind::kNone, kNoObject, kForever,
+        LockMode::kExclusive, /*may_throw=*/false);
   ThreadState& me = Me();
   ObjState& o = objects_[id];
   if (shared) {
@@ -620,7 +651,8 @@ void Execution::Release(ObjRef& ref, const void* addr, ObjKind kind, LockMode mo
     f.summary = fmt::format("assertion failure: {} unlocks {} which it does not hold ({})",
                             ThreadName(me.id), ObjName(id), Where(loc));
     f.steps.push_back(step_ ? step_ - 1 : 0);
-    Fail(std::move(f));
+    Fail(std::move(f), false);
+    return;
   }
   for (auto it = me.held.rbegin(); it != me.held.rend(); ++it) {
     if (it->lock == id) {
@@ -632,7 +664,7 @@ void Execution::Release(ObjRef& ref, const void* addr, ObjKind kind, LockMode mo
   race_->OnRelease(me.id, id);
   if (lock_order_) lock_order_->OnReleased(me.id, id);
   Record(me, shared ? Op::kUnlockShared : Op::kUnlock, id, loc);
-  CheckLiveness();
+  CheckLiveness(false);
 }
 
 // ---- condition variables ----
@@ -699,7 +731,7 @@ void Execution::Notify(ObjRef& cv, const void* addr, bool all, std::source_locat
   ObjectId id = Resolve(cv, addr, ObjKind::kCondVar, loc);
   TsanRelease(addr);
   const Op op = all ? Op::kNotifyAll : Op::kNotifyOne;
-  Point(op, id, loc);
+  Point(op, id, loc, WaitKind::kNone, kNoObject, kForever, LockMode::kExclusive, false);
   if (aborting_) return;
   ThreadState& me = Me();
   ObjState& c = objects_[id];
@@ -718,7 +750,7 @@ void Execution::Notify(ObjRef& cv, const void* addr, bool all, std::source_locat
   c.last_signal = step_;
   c.last_signal_loc = loc;
   Record(me, op, id, loc, woken);
-  CheckLiveness();
+  CheckLiveness(false);
 }
 
 // ---- semaphores ----
@@ -753,7 +785,7 @@ void Execution::SemRelease(ObjRef& ref, const void* addr, std::int64_t initial, 
   RuntimeSection guard;
   ObjectId id = Resolve(ref, addr, ObjKind::kSemaphore, loc, initial);
   TsanRelease(addr);
-  Point(Op::kSemRelease, id, loc);
+  Point(Op::kSemRelease, id, loc, WaitKind::kNone, kNoObject, kForever, LockMode::kExclusive, false);
   if (aborting_) return;
   ThreadState& me = Me();
   ObjState& o = objects_[id];
@@ -762,7 +794,7 @@ void Execution::SemRelease(ObjRef& ref, const void* addr, std::int64_t initial, 
   o.last_signal_loc = loc;
   race_->OnRelease(me.id, id);
   Record(me, Op::kSemRelease, id, loc, n);
-  CheckLiveness();
+  CheckLiveness(false);
 }
 
 // ---- memory ----
@@ -853,7 +885,7 @@ void Execution::Progress(std::source_location loc) {
   Point(Op::kProgress, kNoObject, loc);
   if (aborting_) return;
   Record(Me(), Op::kProgress, kNoObject, loc);
-  MarkProgress(Me());
+  MarkProgress(Me(), true);
   CheckLiveness();
 }
 
@@ -867,12 +899,26 @@ void Execution::AssertFailed(const std::string& message, std::source_location lo
   f.summary = fmt::format("assertion failure in {} at {}: {}", ThreadName(me.id), Where(loc), message);
   f.steps.push_back(step_ - 1);
   Fail(std::move(f));
+  throw AbortExecution{};  // resumed during an unwinding: nothing else is safe
+}
+
+std::int64_t Execution::NowNs() const {
+  RuntimeSection guard;
+  return now_ns_;
+}
+
+ThreadId Execution::CurrentThread() const {
+  RuntimeSection guard;
+  return current_;
 }
 
 // ---- driving one execution ----
 
 void Execution::Teardown() {
-  for (const auto& t : threads_) {
+  // Newest first: a thread uses objects on its creator's stack (the body's locals), so the creator
+  // must unwind after it.
+  for (auto it = threads_.rbegin(); it != threads_.rend(); ++it) {
+    const auto& t = *it;
     if (t->finished) continue;
     if (t->started) {
       current_ = t->id;
@@ -901,6 +947,7 @@ ExecutionRecord Execution::Run(const std::function<void()>& body, std::uint64_t 
   pending_alternatives_ = 1;
   aborting_ = false;
   last_global_progress_ = 0;
+  explicit_progress_ = false;
   race_->Reset();
   if (lock_order_) lock_order_->Reset();
   strategy_.NewExecution(seed);
@@ -919,6 +966,7 @@ ExecutionRecord Execution::Run(const std::function<void()>& body, std::uint64_t 
   TsanRelease(&threads_[0]->tsan_sync);
   backend_.Switch(kNoThread, 0);
   if (aborting_) Teardown();
+  TsanAcquire(&controller_sync_);
   backend_.Reset();
   tls_execution = outer;
 

@@ -48,6 +48,11 @@ struct ExecutionConfig {
   std::uint64_t starvation_bound = 2000;  // steps without progress (see detect/starvation.h)
   bool spurious_wakeups = false;          // condvar waits may return unnotified (a choice)
   std::int64_t tick_ns = 1000;            // virtual time advanced per step
+  // Fairness: a thread that has run this many steps since anyone last made progress (a spinner)
+  // is passed over while a thread that has not is enabled (CHESS-style fair scheduling), so
+  // unfair schedules (PCT priorities, DFS's first branch, shrunk schedules) do not pose as
+  // livelocks. 0 disables.
+  std::uint64_t fair_threshold = 64;
   double watchdog_deadline = 0;           // absolute steady-clock seconds; 0: none
 };
 
@@ -87,7 +92,7 @@ class Execution {
 
   // ---- entry points for the facade (all are scheduling points) ----
   ThreadId Spawn(std::function<void()> fn, std::source_location loc);
-  void Join(ThreadId thread, std::source_location loc);
+  void Join(ThreadId thread, std::source_location loc, bool may_throw = true);
   // Lock family; returns false when a try/timed attempt gave up.
   bool Acquire(ObjRef& ref, const void* addr, ObjKind kind, LockMode mode, std::int64_t timeout_ns,
                std::source_location loc);
@@ -112,8 +117,8 @@ class Execution {
   std::uint64_t Random(std::uint64_t n, std::source_location loc);
   void Progress(std::source_location loc);
   [[noreturn]] void AssertFailed(const std::string& message, std::source_location loc);
-  std::int64_t NowNs() const { return now_ns_; }
-  ThreadId CurrentThread() const { return current_; }
+  std::int64_t NowNs() const;
+  ThreadId CurrentThread() const;
   // Names an object in reports ("queue.mutex"); takes effect for the current execution.
   void NameObject(ObjRef& ref, const void* addr, ObjKind kind, std::string name);
 
@@ -130,13 +135,17 @@ class Execution {
   // The scheduling point: declare, choose, switch; returns when the caller may perform its op.
   void Point(Op op, ObjectId obj, std::source_location loc, WaitKind wait = WaitKind::kNone,
              ObjectId wait_on = kNoObject, std::int64_t timeout_ns = kForever,
-             LockMode mode = LockMode::kExclusive);
+             LockMode mode = LockMode::kExclusive, bool may_throw = true);
   // Picks the next thread and transfers control; `me_runnable` false when the caller finished.
   void Schedule(bool caller_finished);
   void Record(ThreadState& t, Op op, ObjectId obj, std::source_location loc, std::int64_t value = 0);
-  void MarkProgress(ThreadState& t);
-  void CheckLiveness();
-  [[noreturn]] void Fail(Finding finding);
+  void MarkProgress(ThreadState& t, bool explicit_call = false);
+  void CheckLiveness(bool may_throw = true);
+  // Ends the execution with `finding`: control goes to the controller, which later resumes this
+  // thread to unwind it. Operations that run in destructors (unlock, notify, post, the join of
+  // ~Thread) pass may_throw = false: they return instead, and the thread unwinds at its next
+  // throwing operation.
+  void Fail(Finding finding, bool may_throw = true);
   void Deadlock();
   void Teardown();
   static void ThreadEntry(void* arg);
@@ -162,7 +171,10 @@ class Execution {
   bool aborting_ = false;
   bool running_ = false;
   StepIndex last_global_progress_ = 0;
+  bool explicit_progress_ = false;
+  bool point_may_throw_ = true;      // of the scheduling point in progress (for Deadlock)   // once lab::progress() is called, only it counts
   std::vector<ThreadId> scratch_;
+  char controller_sync_ = 0;   // TSan: every thread's end happens-before Run returns
 };
 
 // Thrown into a controlled thread to unwind it when the execution ends early. Not derived from

@@ -32,7 +32,7 @@ struct FiberBackend::Fiber {
 namespace {
 std::size_t DefaultStack() {
 #if defined(LAB_TSAN) || defined(LAB_ASAN)
-  return std::size_t{1} << 20;
+  return std::size_t{512} << 10;
 #else
   return std::size_t{256} << 10;
 #endif
@@ -46,10 +46,7 @@ FiberBackend::FiberBackend(std::size_t stack_bytes)
 #endif
 }
 
-FiberBackend::~FiberBackend() {
-  Reset();
-  for (void* s : free_stacks_) std::free(s);
-}
+FiberBackend::~FiberBackend() { Release(); }
 
 FiberBackend::Fiber& FiberBackend::Get(ThreadId id) {
   if (id == kNoThread) return *controller_;
@@ -68,34 +65,42 @@ void FiberBackend::Trampoline(unsigned lo, unsigned hi) {
     f->owner->controller_->asan_size = from_size;
   }
 #endif
-  f->entry(f->arg);
+  void (*entry)(void*) = nullptr;
+  void* arg = nullptr;
+  {
+    RuntimeSection hidden;
+    entry = f->entry;
+    arg = f->arg;
+  }
+  entry(arg);
   std::fputs("lab: a fiber's entry returned\n", stderr);
   std::abort();
 }
 
 void FiberBackend::Create(ThreadId id, void (*entry)(void*), void* arg) {
+  RuntimeSection hidden;
   if (fibers_.size() <= id) fibers_.resize(id + 1);
-  auto f = std::make_unique<Fiber>();
+  // Fibers are pooled by ThreadId across executions: stack and TSan context are reused. For TSan
+  // the reused context is "the same thread continuing", which orders it only after its own past
+  // (the previous execution), so races between two threads of one execution stay visible; a
+  // fresh context and stack per thread would cost TSan a shadow reset of the whole stack each time.
+  auto& slot = fibers_[id];
+  if (!slot) {
+    slot = std::make_unique<Fiber>();
+    slot->owner = this;
+    slot->stack_size = stack_bytes_;
+    slot->stack = std::malloc(stack_bytes_);
+    if (!slot->stack) {
+      std::fputs("lab: out of memory for a fiber stack\n", stderr);
+      std::abort();
+    }
+#if defined(LAB_TSAN)
+    slot->tsan = __tsan_create_fiber(0);
+#endif
+  }
+  Fiber* f = slot.get();
   f->entry = entry;
   f->arg = arg;
-  f->owner = this;
-  f->stack_size = stack_bytes_;
-#if defined(LAB_TSAN)
-  // A fresh allocation resets TSan's shadow of the stack: no stale accesses of an earlier fiber.
-  f->stack = std::malloc(stack_bytes_);
-  f->tsan = __tsan_create_fiber(0);
-#else
-  if (!free_stacks_.empty()) {
-    f->stack = free_stacks_.back();
-    free_stacks_.pop_back();
-  } else {
-    f->stack = std::malloc(stack_bytes_);
-  }
-#endif
-  if (!f->stack) {
-    std::fputs("lab: out of memory for a fiber stack\n", stderr);
-    std::abort();
-  }
 #if defined(LAB_ASAN)
   ASAN_UNPOISON_MEMORY_REGION(f->stack, f->stack_size);
 #endif
@@ -103,15 +108,17 @@ void FiberBackend::Create(ThreadId id, void (*entry)(void*), void* arg) {
   f->ctx.uc_stack.ss_sp = f->stack;
   f->ctx.uc_stack.ss_size = f->stack_size;
   f->ctx.uc_link = nullptr;
-  auto p = reinterpret_cast<std::uintptr_t>(f.get());
+  auto p = reinterpret_cast<std::uintptr_t>(f);
   makecontext(&f->ctx, reinterpret_cast<void (*)()>(&Trampoline), 2,
               static_cast<unsigned>(p & 0xffffffffu), static_cast<unsigned>(p >> 32));
-  fibers_[id] = std::move(f);
 }
 
 void FiberBackend::Jump(Fiber& from, Fiber& to, [[maybe_unused]] bool from_exits) {
 #if defined(LAB_TSAN)
-  __tsan_switch_to_fiber(to.tsan, __tsan_switch_to_fiber_no_sync);
+  void* target = to.tsan;
+  // The runtime calls us inside a RuntimeSection; a fiber that exits never returns to end it.
+  if (from_exits) RuntimeSection::EndForExit();
+  __tsan_switch_to_fiber(target, __tsan_switch_to_fiber_no_sync);
 #endif
 #if defined(LAB_ASAN)
   void* fake_stack = nullptr;
@@ -134,14 +141,17 @@ void FiberBackend::Exit(ThreadId from, ThreadId to) {
 }
 
 void FiberBackend::Reset() {
+  // Every fiber has exited (or never started): the pool is ready for the next execution.
+}
+
+void FiberBackend::Release() {
+  RuntimeSection hidden;
   for (auto& f : fibers_) {
     if (!f) continue;
 #if defined(LAB_TSAN)
     __tsan_destroy_fiber(f->tsan);
-    std::free(f->stack);
-#else
-    free_stacks_.push_back(f->stack);
 #endif
+    std::free(f->stack);
   }
   fibers_.clear();
 }

@@ -33,11 +33,11 @@ class FiberBackend final : public Backend {
   Fiber& Get(ThreadId id);
   static void Trampoline(unsigned lo, unsigned hi);
   void Jump(Fiber& from, Fiber& to, bool from_exits);
+  void Release();
 
   std::size_t stack_bytes_;
   std::unique_ptr<Fiber> controller_;
-  std::vector<std::unique_ptr<Fiber>> fibers_;   // by ThreadId
-  std::vector<void*> free_stacks_;               // reused across executions (not under TSan)
+  std::vector<std::unique_ptr<Fiber>> fibers_;   // by ThreadId, pooled across executions
 };
 
 }  // namespace lab::rt

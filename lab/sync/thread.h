@@ -37,7 +37,13 @@ class Thread {
     return *this;
   }
   ~Thread() {
-    if (joinable()) join();
+    if (controlled_) {
+      controlled_ = false;
+      // No exception out of a destructor: if the execution ends while we wait here, return.
+      if (auto* ex = rt::Execution::Current()) ex->Join(id_, std::source_location::current(), false);
+    } else if (real_.joinable()) {
+      real_.join();
+    }
   }
 
   bool joinable() const { return controlled_ || real_.joinable(); }
