@@ -85,8 +85,8 @@ StepMap MapSteps(const lab::Report& report, const History& history) {
 
 std::string Interleaving(const lab::Report& report, const History& history, const StepMap& map) {
   std::string out = fmt::format(
-      "The interleaving ({} steps, {} preemptions; T<n> are the scenario's threads):\n",
-      report.schedule.size(), report.preemptions);
+      "The interleaving ({} steps, {} preemption{}; T<n> are the scenario's threads):\n",
+      report.schedule.size(), report.preemptions, report.preemptions == 1 ? "" : "s");
   out += fmt::format("  {:>5}  {:<6} {:<40} {}\n", "step", "thread", "what", "where");
   for (const auto& s : report.schedule) {
     auto t = map.scenario_thread.find(s.thread);
@@ -178,6 +178,7 @@ ScenarioResult RunScenario(const Erased& e, const Scenario& scenario, const Opti
   lab::ExploreResult x = replaying ? lab::Replay(replay, body, lo) : lab::Explore(lo, body);
   r.executions = x.executions;
   r.distinct_histories = verdicts.size();
+  r.exhausted = x.exhausted;
   const std::string header =
       fmt::format("lincheck {}: scenario `{}` ({} threads, {} operations)", e.name,
                   scenario.ToString(), scenario.threads.size(), scenario.operation_count());

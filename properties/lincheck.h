@@ -99,6 +99,7 @@ struct ScenarioResult {
   std::uint64_t executions = 0;          // schedules explored
   std::uint64_t distinct_histories = 0;  // different outcomes among them
   std::uint64_t unknown = 0;             // histories the checker's bound left undecided
+  bool exhausted = false;                // DFS covered every interleaving
   // Set when an execution failed: "nonlinearizable", or the lab's finding kind (data-race, ...).
   std::string kind;
   std::uint64_t failing_execution = 0;   // its index (0-based): schedules to catch it
