@@ -44,6 +44,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <exception>
 #include <type_traits>
 #include <string>
 #include <unordered_map>
@@ -171,50 +172,65 @@ ScenarioResult RunScenario(const Spec<Object, State, Hash>& spec, const Scenario
                            const Options& options = {}) {
   internal::Erased erased;
   erased.name = spec.name;
-  erased.execute = [&spec](const Scenario& s, History* out) {
+  // What one execution needs. On a normal end it is freed after the joins; when the lab cuts an
+  // execution short (a finding elsewhere) the threads are unwound without a join, so freeing it
+  // then would look to TSan like a free racing with their last reads: it is kept until the
+  // exploration is over instead (`graveyard`, freed by the caller of Explore).
+  struct ExecutionState {
     std::unique_ptr<Object> object;
-    if (spec.make) {
-      object = spec.make();
-    } else if constexpr (std::is_default_constructible_v<Object>) {
-      object = std::make_unique<Object>();
-    }
-    LAB_ASSERT_MSG(object != nullptr, "lincheck: Spec::make is needed for " + spec.name);
     std::unordered_map<std::string, const OperationDef<Object>*> defs;
-    for (const auto& d : spec.operations) defs[d.name] = &d;
-    History& history = *out;
-    history.clear();
-    std::vector<std::vector<size_t>> slots(s.threads.size());
-    for (size_t t = 0; t < s.threads.size(); ++t) {
-      for (const Operation& op : s.threads[t]) {
-        slots[t].push_back(history.size());
-        history.push_back(op);
-        history.back().thread = static_cast<int>(t);
-      }
-    }
+    std::vector<std::vector<size_t>> slots;
     // Only one controlled thread runs at a time, so this counter gives the order events happened
     // in. Atomic (not a lab::Atomic: no scheduling point) because the threads share it outside
     // the facade's synchronization, and TSan must not flag the harness's own bookkeeping.
     std::atomic<Clock> clock{0};
-    {
-      std::vector<lab::Thread> threads;
-      threads.reserve(s.threads.size());
-      for (size_t t = 0; t < s.threads.size(); ++t) {
-        threads.push_back(lab::Thread([&, t] {
-          for (size_t i : slots[t]) {
-            Operation& op = history[i];
-            auto it = defs.find(op.name);
-            internal::Mark();
-            op.invoke = clock.fetch_add(1, std::memory_order_relaxed) + 1;
-            Value result = it == defs.end() ? Value(std::string("<unknown operation>"))
-                                            : it->second->run(*object, op);
-            internal::Mark();
-            op.result = std::move(result);
-            op.response = clock.fetch_add(1, std::memory_order_relaxed) + 1;
-          }
-        }));
+  };
+  auto graveyard = std::make_shared<std::vector<std::unique_ptr<ExecutionState>>>();
+  erased.execute = [&spec, graveyard](const Scenario& s, History* out) {
+    auto owned = std::make_unique<ExecutionState>();
+    ExecutionState* st = owned.get();
+    struct Keeper {
+      std::unique_ptr<ExecutionState>& owned;
+      std::vector<std::unique_ptr<ExecutionState>>& graveyard;
+      ~Keeper() {
+        if (std::uncaught_exceptions() > 0) graveyard.push_back(std::move(owned));
       }
-      for (auto& th : threads) th.join();
+    } keeper{owned, *graveyard};
+    if (spec.make) {
+      st->object = spec.make();
+    } else if constexpr (std::is_default_constructible_v<Object>) {
+      st->object = std::make_unique<Object>();
     }
+    LAB_ASSERT_MSG(st->object != nullptr, "lincheck: Spec::make is needed for " + spec.name);
+    for (const auto& d : spec.operations) st->defs[d.name] = &d;
+    History& history = *out;
+    history.clear();
+    st->slots.resize(s.threads.size());
+    for (size_t t = 0; t < s.threads.size(); ++t) {
+      for (const Operation& op : s.threads[t]) {
+        st->slots[t].push_back(history.size());
+        history.push_back(op);
+        history.back().thread = static_cast<int>(t);
+      }
+    }
+    std::vector<lab::Thread> threads;
+    threads.reserve(s.threads.size());
+    for (size_t t = 0; t < s.threads.size(); ++t) {
+      threads.push_back(lab::Thread([st, &history, t] {
+        for (size_t i : st->slots[t]) {
+          Operation& op = history[i];
+          auto it = st->defs.find(op.name);
+          internal::Mark();
+          op.invoke = st->clock.fetch_add(1, std::memory_order_relaxed) + 1;
+          Value result = it == st->defs.end() ? Value(std::string("<unknown operation>"))
+                                              : it->second->run(*st->object, op);
+          internal::Mark();
+          op.result = std::move(result);
+          op.response = st->clock.fetch_add(1, std::memory_order_relaxed) + 1;
+        }
+      }));
+    }
+    for (auto& th : threads) th.join();
   };
   erased.check = [&spec, check = options.check](const History& h) {
     return CheckLinearizable(h, spec.model, check);

@@ -161,6 +161,20 @@ class LoadStoreCounter {
   lab::Atomic<std::int64_t> n_{0, "counter"};
 };
 
+// Planted: plain data, no synchronization at all (a data race before it is a linearizability bug).
+class RacyCounter {
+ public:
+  std::int64_t Add(std::int64_t d) {
+    std::int64_t v = n_.read();
+    n_.write(v + d);
+    return v;
+  }
+  std::int64_t Get() { return n_.read(); }
+
+ private:
+  lab::Shared<std::int64_t> n_{0, "counter"};
+};
+
 template <typename C>
 Spec<C, std::int64_t> CounterSpec(const char* name) {
   return {name,
@@ -290,6 +304,17 @@ TEST(LincheckPlanted, LoadStoreCounterIsCaught) {
   EXPECT_NE(report.find("add(") , std::string::npos) << report;
 }
 
+// Other findings of the lab come back with the scenario: here a data race on lab::Shared.
+TEST(LincheckPlanted, DataRaceIsReportedAsSuch) {
+  auto scenario = Scenario::Parse("add(1) | add(1)");
+  ASSERT_TRUE(scenario.has_value());
+  ScenarioResult r = RunScenario(CounterSpec<RacyCounter>("racy counter"), *scenario, SmallBudget());
+  EXPECT_EQ(r.kind, "data-race") << r.report;
+  EXPECT_NE(r.report.find("The lab found a data-race"), std::string::npos) << r.report;
+  EXPECT_NE(r.report.find("thread 0"), std::string::npos) << r.report;
+  EXPECT_NE(r.report.find("Replay token: lab1."), std::string::npos) << r.report;
+}
+
 // A fixed scenario: how many schedules each strategy needs to catch the unlocked size().
 TEST(LincheckPlanted, SchedulesToCatchTheUnlockedSize) {
   auto scenario = Scenario::Parse("push(1) pop() | size()");
@@ -342,17 +367,24 @@ TEST(LincheckPlanted, ReplayReproducesTheOutcome) {
   }
 }
 
-TEST(Lincheck, CorrectTwinPassesTheFixedScenario) {
+// Bounded-exhaustive: every interleaving with at most two preemptions (CHESS-style) of the fixed
+// scenario. The correct twin passes all of them; the planted queue fails within the same space.
+TEST(Lincheck, CorrectTwinPassesTheFixedScenarioExhaustively) {
   auto scenario = Scenario::Parse("push(1) pop() | size()");
   ASSERT_TRUE(scenario.has_value());
   Options o;
-  o.lab.strategy = lab::Dfs{};
+  o.lab.strategy = lab::Dfs{.max_preemptions = 2};
   o.lab.iterations = 100000;
+  o.lab.shrink_budget = 20;
   ScenarioResult r = RunScenario(CountersQueueSpec(true), *scenario, o);
   EXPECT_TRUE(r.ok()) << r.report;
-  EXPECT_TRUE(r.exhausted) << r.report;  // every interleaving, not a sample
+  EXPECT_TRUE(r.exhausted) << r.report;  // every interleaving in the bound, not a sample
   EXPECT_GT(r.distinct_histories, 1u);
   std::printf("%s", r.report.c_str());
+  ScenarioResult planted = RunScenario(CountersQueueSpec(false), *scenario, o);
+  EXPECT_EQ(planted.kind, "nonlinearizable") << planted.report;
+  std::printf("planted twin: %s after %llu schedules\n", planted.kind.c_str(),
+              static_cast<unsigned long long>(planted.failing_execution + 1));
 }
 
 }  // namespace
