@@ -12,6 +12,7 @@
 #include "ipc/audit/doctor.h"
 #include "ipc/audit/leaks_command.h"
 #include "problems/commands.h"
+#include "properties/linearizability_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -43,6 +44,8 @@ int main(int argc, char** argv) {
   add("run", "explore one case (problem/variant) and report the first bug found",
       problems::SetupRunCommand);
   add("replay", "re-run the one schedule of a report's replay token", problems::SetupReplayCommand);
+  add("linearizable", "check a recorded history against a sequential model (queue, stack, ...)",
+      properties::SetupLinearizableCommand);
 
   try {
     app.parse(argc, argv);
