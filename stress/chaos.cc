@@ -153,6 +153,10 @@ void Participant::Done(std::chrono::nanoseconds waited) {
 void Participant::Recovered() { shared_->recoveries.fetch_add(1, std::memory_order_relaxed); }
 void Participant::Lost(std::uint64_t n) { shared_->lost.fetch_add(n, std::memory_order_relaxed); }
 
+void Participant::PlannedCrash() {
+  std::atomic_ref<std::uint64_t>(shared_->crash_point_kills).fetch_add(1);
+}
+
 void Participant::Waiting(int lock) { shared_->slots[index_].waiting.store(lock, std::memory_order_release); }
 
 void Participant::Acquired(int lock) {
@@ -187,6 +191,7 @@ Chaos::Chaos(ChaosConfig config) : config_(std::move(config)), rng_(Mix(config_.
     std::fprintf(stderr, "stress: cannot create the chaos segment: %s\n", seg.error().message().c_str());
     std::abort();
   }
+  started_ = last_progress_ = std::chrono::steady_clock::now();
   segment_ = std::make_unique<ChaosSegment>(ChaosSegment{std::move(*seg)});
   shared_ = new (segment_->segment.payload().data()) ChaosShared{};
   shared_->plan = config_.plan;
@@ -229,6 +234,12 @@ void Chaos::StartIncarnation(int index) {
   bool unsafe = config_.unsafe_signal_handler;
   bool killable = slot.options.killable;
   ChaosPlan* plan = &sh->plan;
+  // The storm's signals stay blocked from before the fork until the child's handlers are in
+  // place: a signal in between would run the parent's handler (or the default action) instead.
+  sigset_t storm, old;
+  sigemptyset(&storm);
+  for (int signo : {SIGUSR1, SIGUSR2, SIGALRM, SIGRTMIN, SIGRTMIN + 1}) sigaddset(&storm, signo);
+  ::pthread_sigmask(SIG_BLOCK, &storm, &old);
   auto child = ipc::signal::Child::Fork([sh, index, incarnation, seed, unsafe, killable, plan,
                                          body = &slot.body]() -> int {
     g_shared = sh;
@@ -241,16 +252,21 @@ void Chaos::StartIncarnation(int index) {
     for (int signo : {SIGUSR1, SIGUSR2, SIGALRM, SIGRTMIN, SIGRTMIN + 1}) {
       if (::sigaction(signo, &sa, nullptr) != 0) return 99;
     }
+    sigset_t unblock;
+    sigemptyset(&unblock);
+    for (int signo : {SIGUSR1, SIGUSR2, SIGALRM, SIGRTMIN, SIGRTMIN + 1}) sigaddset(&unblock, signo);
+    ::pthread_sigmask(SIG_UNBLOCK, &unblock, nullptr);
     // Crash points may only fire in participants the plan lets die.
     static ChaosPlan own_plan;
     own_plan = *plan;
-    if (!killable) own_plan.crash_permille = 0;
+    if (!killable) own_plan.crash_ppm = 0;
     internal::SetPointContext({.plan = &own_plan, .crash_point_kills = &sh->crash_point_kills,
                                .rng = seed ^ 0x5bd1e995});
     sh->slots[index].pid.store(::getpid(), std::memory_order_release);
     Participant p(sh, index, incarnation, seed);
     return (*body)(p);
   });
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
   if (!child) {
     AddFinding("crash", "cannot fork participant " + slot.role, child.error().message());
     return;
@@ -259,12 +275,40 @@ void Chaos::StartIncarnation(int index) {
 }
 
 void Chaos::AddFinding(std::string kind, std::string summary, std::string details) {
+  if (first_finding_seconds_ < 0) {
+    first_finding_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  }
   findings_.push_back({std::move(kind), std::move(summary), std::move(details)});
 }
 
 std::uint64_t Chaos::crashes_injected() const {
   return kills_ + std::atomic_ref<std::uint64_t>(shared_->crash_point_kills).load();
 }
+
+int Chaos::RunBounded(std::string_view what, std::function<int()> fn, std::chrono::milliseconds limit) {
+  auto child = ipc::signal::Child::Fork(std::move(fn));
+  if (!child) {
+    AddFinding("crash", fmt::format("cannot fork for {}", what), child.error().message());
+    return -1;
+  }
+  auto st = child->Wait(ipc::sys::Deadline::After(limit));
+  if (!st) {
+    std::string state = ProcState(child->pid());
+    AddFinding("hang", fmt::format("{} did not finish within {} ms", what, limit.count()),
+               fmt::format("  {} (pid {}): {}\n", what, child->pid(), state));
+    (void)child->Kill(SIGKILL);
+    (void)child->Wait(ipc::sys::Deadline::After(std::chrono::seconds(5)));
+    return -1;
+  }
+  if (!st->exited) {
+    AddFinding("crash", fmt::format("{} {}", what, st->Describe()));
+    return -1;
+  }
+  return st->code;
+}
+
+void Chaos::AddRecoveries(std::uint64_t n) { shared_->recoveries.fetch_add(n); }
+void Chaos::AddLost(std::uint64_t n) { shared_->lost.fetch_add(n); }
 
 std::uint64_t Chaos::deaths(int index) const { return slots_[index]->deaths; }
 
@@ -475,6 +519,7 @@ void Chaos::Run() {
   while (!hung_) {
     auto now = Clock::now();
     if (now >= until) break;
+    if (config_.stop_on_finding && !findings_.empty()) break;
     Tick(now);
     if (config_.progress && now >= next_progress_line) {
       next_progress_line += std::chrono::seconds(1);
@@ -543,6 +588,7 @@ RunReport Chaos::Finish() {
     r.participants.push_back(p);
   }
   r.jain_index = JainIndex(shares);
+  r.first_finding_seconds = first_finding_seconds_;
   if (config_.min_share > 0 && findings_.empty()) {
     for (std::size_t i : Starved(shares, config_.min_share)) {
       AddFinding("starvation",
@@ -579,6 +625,7 @@ std::string RunReport::Json() const {
   j["messages_lost"] = messages_lost;
   j["leaks"] = leaks;
   j["jain_index"] = jain_index;
+  if (first_finding_seconds >= 0) j["first_finding_seconds"] = first_finding_seconds;
   j["participants"] = nlohmann::json::array();
   for (const auto& p : participants) {
     j["participants"].push_back({{"role", p.role}, {"index", p.index}, {"ops", p.ops},
@@ -603,7 +650,9 @@ std::string RunReport::Text() const {
   for (const auto& f : findings) {
     out += fmt::format("{}: {}\n{}", f.kind, f.summary, f.details.empty() ? "" : f.details + (f.details.ends_with('\n') ? "" : "\n"));
   }
-  if (!findings.empty()) out += fmt::format("seed {}; rerun: {}\n", seed, rerun);
+  if (!findings.empty()) {
+    out += fmt::format("first finding after {:.2f} s; seed {}; rerun: {}\n", first_finding_seconds, seed, rerun);
+  }
   return out;
 }
 

@@ -65,7 +65,7 @@ struct ChaosConfig {
   std::chrono::milliseconds duration{2000};
   // Scheduling noise at every chaos point.
   ChaosPlan plan{.yield_permille = 100, .sleep_permille = 10, .spin_permille = 40,
-                 .max_sleep_us = 200, .crash_permille = 0};
+                 .max_sleep_us = 200, .crash_ppm = 0};
   double signals_per_second = 0;
   bool realtime_signals = true;  // also sigqueue SIGRTMIN/SIGRTMIN+1 with values
   double kills_per_second = 0;
@@ -81,6 +81,8 @@ struct ChaosConfig {
   std::string rerun;
   // Progress lines on stderr every second (campaigns).
   bool progress = false;
+  // End the run at the first finding (the rest of the run would only add noise to its report).
+  bool stop_on_finding = true;
 };
 
 struct Finding {
@@ -112,6 +114,7 @@ struct RunReport {
   std::uint64_t messages_lost = 0;         // as the target documents for crashes
   std::uint64_t leaks = 0;
   double jain_index = 1;
+  double first_finding_seconds = -1;  // when the driver saw the first finding; -1 none
   std::vector<ParticipantStats> participants;
   std::vector<Finding> findings;
   std::string rerun;
@@ -139,6 +142,9 @@ class Participant {
   void Waiting(int lock);
   void Acquired(int lock);
   void Released(int lock);
+  // A crash this process is about to inflict on itself by other means than a crash point (e.g.
+  // MpmcBuffer's kill_after_bytes): counted with the crash-point kills.
+  void PlannedCrash();
   // Records why the body is about to fail (shown in the finding); returns 1 to return from body.
   int Fail(std::string_view why);
 
@@ -182,6 +188,14 @@ class Chaos {
   // released its own IPC objects.
   RunReport Finish();
 
+  // Runs `fn` in a forked child (the driver must never block on a primitive a killed participant
+  // may have wedged): its exit code, or -1 after a hang finding (with the child's /proc state)
+  // when it does not finish within `limit`.
+  int RunBounded(std::string_view what, std::function<int()> fn,
+                 std::chrono::milliseconds limit = std::chrono::milliseconds(5000));
+  // Repairs and documented losses the target found itself (e.g. in a final drain).
+  void AddRecoveries(std::uint64_t n);
+  void AddLost(std::uint64_t n);
   // Counters a target may need while checking.
   std::uint64_t crashes_injected() const;
   std::uint64_t deaths(int index) const;  // incarnations of participant `index` that were killed
@@ -209,6 +223,7 @@ class Chaos {
   std::uint64_t last_ops_ = 0;
   std::chrono::steady_clock::time_point started_, last_progress_;
   bool hung_ = false;
+  double first_finding_seconds_ = -1;
   double seconds_ = 0;
 };
 

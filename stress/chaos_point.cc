@@ -43,8 +43,8 @@ void ChaosPointHit(const char*) {
 void CrashPointHit(const char* name) {
   ChaosPointHit(name);
   const ChaosPlan* plan = g_context.plan;
-  if (plan == nullptr || plan->crash_permille == 0) return;
-  if (NextRandom(g_context.rng) % 1000 < plan->crash_permille) {
+  if (plan == nullptr || plan->crash_ppm == 0) return;
+  if (NextRandom(g_context.rng) % 1000000 < plan->crash_ppm) {
     std::atomic_ref<std::uint64_t>(*g_context.crash_point_kills).fetch_add(1);
     ::raise(SIGKILL);
   }

@@ -24,7 +24,7 @@ struct ChaosPlan {
   std::uint32_t sleep_permille = 0;
   std::uint32_t spin_permille = 0;
   std::uint32_t max_sleep_us = 0;
-  std::uint32_t crash_permille = 0;  // chance that one crash point hit kills the process
+  std::uint32_t crash_ppm = 0;  // chance (per million) that one crash point hit kills the process
 };
 
 namespace internal {

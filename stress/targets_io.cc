@@ -1,0 +1,4 @@
+#include "stress/targets.h"
+namespace stress {
+void AddIoTargets(std::vector<Target>&) {}
+}

@@ -1,0 +1,4 @@
+#include "stress/targets.h"
+namespace stress {
+void AddSyncTargets(std::vector<Target>&) {}
+}
