@@ -651,7 +651,8 @@ std::string RunReport::Text() const {
     out += fmt::format("{}: {}\n{}", f.kind, f.summary, f.details.empty() ? "" : f.details + (f.details.ends_with('\n') ? "" : "\n"));
   }
   if (!findings.empty()) {
-    out += fmt::format("first finding after {:.2f} s; seed {}; rerun: {}\n", first_finding_seconds, seed, rerun);
+    if (first_finding_seconds >= 0) out += fmt::format("first finding after {:.2f} s; ", first_finding_seconds);
+    out += fmt::format("seed {}; rerun: {}\n", seed, rerun);
   }
   return out;
 }

@@ -31,6 +31,9 @@ TEST(StressTarget, RunsWithItsSeed) {
   ASSERT_NE(name, nullptr) << "IPCLAB_STRESS_TARGET is not set";
   const Target* target = FindTarget(name);
   ASSERT_NE(target, nullptr) << "no stress target " << name;
+#if defined(IPCLAB_TSAN) || defined(IPCLAB_ASAN)
+  if (target->native_only) GTEST_SKIP() << name << " only means something without sanitizers";
+#endif
   std::string error;
   Knobs knobs = ReadKnobs(2s, &error);
   ASSERT_TRUE(error.empty()) << error;

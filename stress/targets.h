@@ -23,6 +23,9 @@ struct Target {
   bool planted = false;     // a planted bug: a finding is expected
   std::string expected_kind;  // for planted bugs: the finding kind that must appear
   std::string twin;         // for planted bugs: the correct target it mirrors
+  // Only meaningful without sanitizers (their runtimes change what the bug does, e.g. TSan
+  // defers signals out of malloc): skipped in tsan/asan test builds.
+  bool native_only = false;
   // The target's own chaos settings (signal rate, kills, crash points) on top of the seed and
   // duration the caller chooses.
   std::function<void(ChaosConfig&)> configure;
