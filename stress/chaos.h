@@ -221,7 +221,7 @@ class Chaos {
   std::vector<std::string> orphaned_locks_;
   std::uint64_t kills_ = 0, respawns_ = 0, signals_sent_ = 0;
   std::uint64_t last_ops_ = 0;
-  std::chrono::steady_clock::time_point started_, last_progress_;
+  std::chrono::steady_clock::time_point started_, last_progress_, last_tick_;
   bool hung_ = false;
   double first_finding_seconds_ = -1;
   double seconds_ = 0;

@@ -11,6 +11,7 @@
 
 #include "ipc/audit/doctor.h"
 #include "ipc/audit/leaks_command.h"
+#include "stress/command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -26,6 +27,7 @@ int main(int argc, char** argv) {
       ipc::audit::SetupDoctorCommand);
   add("leaks", "list ipclab IPC objects still alive; --reap removes those of dead sessions",
       ipc::audit::SetupLeaksCommand);
+  add("stress", "chaos campaigns on real processes: storms, crashes, hang and leak diagnosis", stress::SetupStressCommand);
 
   try {
     app.parse(argc, argv);
