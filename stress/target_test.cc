@@ -35,7 +35,7 @@ TEST(StressTarget, RunsWithItsSeed) {
   if (target->native_only) GTEST_SKIP() << name << " only means something without sanitizers";
 #endif
   std::string error;
-  Knobs knobs = ReadKnobs(2s, &error);
+  Knobs knobs = ReadKnobs(target->test_duration, &error);
   ASSERT_TRUE(error.empty()) << error;
   auto limit = std::chrono::duration_cast<std::chrono::seconds>(knobs.duration) + 60s;
   ipc::testing::Watchdog dog(limit, std::string("stress target ") + name);

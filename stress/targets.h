@@ -26,6 +26,9 @@ struct Target {
   // Only meaningful without sanitizers (their runtimes change what the bug does, e.g. TSan
   // defers signals out of malloc): skipped in tsan/asan test builds.
   bool native_only = false;
+  // How long its `bazel test` run goes (IPCLAB_STRESS_SECONDS overrides); runs end at the first
+  // finding, so a planted bug's test stops as soon as it is caught.
+  std::chrono::milliseconds test_duration{2000};
   // The target's own chaos settings (signal rate, kills, crash points) on top of the seed and
   // duration the caller chooses.
   std::function<void(ChaosConfig&)> configure;

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -372,13 +373,24 @@ RunReport RunMallocStorm(Chaos& chaos) {
       std::thread helper([&] {
         while (!done.load()) std::this_thread::sleep_for(10ms);
       });
+      // A pool of blocks of mixed sizes (beyond the per-thread cache, below the mmap threshold),
+      // replaced at random: most of the time goes into malloc and free under the arena lock.
       std::uint64_t sum = 0;
+      std::vector<char*> pool(64, nullptr);
       while (!p.stopping()) {
         auto t0 = Clock::now();
-        std::vector<char> block(48 * 1024 + p.rng()() % 1024, 1);
-        sum += static_cast<unsigned char>(block[block.size() / 2]);
+        for (int k = 0; k < 8; ++k) {
+          char*& slot = pool[p.rng()() % pool.size()];
+          std::free(slot);
+          std::size_t n = 1024 + p.rng()() % (120 * 1024);
+          slot = static_cast<char*>(std::malloc(n));
+          if (!slot) return p.Fail("malloc failed");
+          slot[n / 2] = 1;
+          sum += static_cast<unsigned char>(slot[n / 2]);
+        }
         p.Done(Clock::now() - t0);
       }
+      for (char* b : pool) std::free(b);
       done.store(true);
       helper.join();
       return sum > 0 ? 0 : p.Fail("no work");
@@ -449,6 +461,7 @@ void AddIoTargets(std::vector<Target>& out) {
                  .expected_kind = "hang|crash",
                  .twin = "malloc_storm",
                  .native_only = true,
+                 .test_duration = std::chrono::milliseconds(8000),
                  .configure = [](ChaosConfig& c) {
                    c.signals_per_second = 20000;
                    c.unsafe_signal_handler = true;
