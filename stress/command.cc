@@ -158,6 +158,7 @@ int Campaign(const Options& o) {
     for (auto f : j["findings"]) {
       f["seed"] = j["seed"];
       f["rerun"] = j["rerun"];
+      f["after_seconds"] = j.value("first_finding_seconds", -1.0);  // into its round
       findings.push_back(f);
     }
   };
@@ -247,8 +248,9 @@ int Campaign(const Options& o) {
     }
   }
   for (const auto& f : findings) {
-    std::fprintf(stderr, "finding (%s) with seed %llu; rerun: %s\n", f.value("kind", "").c_str(),
-                 static_cast<unsigned long long>(f.value("seed", std::uint64_t{0})), f.value("rerun", "").c_str());
+    std::fprintf(stderr, "finding (%s) with seed %llu after %.2f s of its round; rerun: %s\n",
+                 f.value("kind", "").c_str(), static_cast<unsigned long long>(f.value("seed", std::uint64_t{0})),
+                 f.value("after_seconds", -1.0), f.value("rerun", "").c_str());
   }
   return findings.empty() ? 0 : 1;
 }
