@@ -13,6 +13,7 @@
 #include "ipc/audit/leaks_command.h"
 #include "problems/commands.h"
 #include "properties/linearizability_command.h"
+#include "stress/command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -46,6 +47,8 @@ int main(int argc, char** argv) {
   add("replay", "re-run the one schedule of a report's replay token", problems::SetupReplayCommand);
   add("linearizable", "check a recorded history against a sequential model (queue, stack, ...)",
       properties::SetupLinearizableCommand);
+  add("stress", "chaos campaigns on real processes: storms, crashes, hang and leak diagnosis",
+      stress::SetupStressCommand);
 
   try {
     app.parse(argc, argv);
