@@ -1,0 +1,142 @@
+// Fuzzes PipeReader's record parsing and chunk reassembly (ipc/pipe/pipe.h) on bytes a hostile
+// or dying writer put in a real pipe (pipe2: no /dev needed).
+//
+// Mode byte 0 (even): the rest of the input is written raw; the reader must end with messages,
+// end of file or one clear error (EPROTO, EMSGSIZE, ECONNRESET), never crash, and never deliver a
+// message over its limit.
+// Mode byte odd: the input describes messages from up to three writers (lengths up to 3 records,
+// so they are chunked); the records are written in an input-chosen interleaving of writers, and
+// the reader must deliver exactly those messages, each writer's in its order.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <vector>
+
+#include "ipc/pipe/pipe.h"
+#include "ipc/sys/fd.h"
+#include "ipc/sys/sys.h"
+
+namespace {
+
+constexpr size_t kMaxMessage = 3 * ipc::pipe::kAtomicPayload;
+
+struct Pipe {
+  int r = -1, w = -1;
+  Pipe() {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) std::abort();
+    r = fds[0];
+    w = fds[1];
+    ::fcntl(w, F_SETPIPE_SZ, 1 << 20);  // best effort; inputs are kept under the default 64 KiB
+  }
+  ~Pipe() {
+    if (r >= 0) ::close(r);
+    if (w >= 0) ::close(w);
+  }
+  void CloseWriter() {
+    ::close(w);
+    w = -1;
+  }
+};
+
+void DrainRaw(const uint8_t* data, size_t size) {
+  if (size > 60000) return;
+  Pipe p;
+  if (size > 0 && ::write(p.w, data, size) != static_cast<ssize_t>(size)) std::abort();
+  p.CloseWriter();
+  ipc::pipe::PipeReader reader(p.r, kMaxMessage);
+  for (;;) {
+    auto m = reader.Receive(ipc::sys::Deadline::After(std::chrono::seconds(5)));
+    if (!m) {
+      int e = m.error().err;
+      if (e != EPROTO && e != EMSGSIZE && e != ECONNRESET) std::abort();
+      // Poisoned: the same error again.
+      auto again = reader.Receive(ipc::sys::Deadline::After(std::chrono::seconds(1)));
+      if (again || again.error().err != e) std::abort();
+      return;
+    }
+    if (!*m) return;
+    if ((*m)->size() > kMaxMessage) std::abort();
+  }
+}
+
+// Bytes a message of `len` occupies in the pipe: its records' headers and its bytes.
+size_t PipeBytes(size_t len) {
+  return len + ipc::pipe::kRecordHeaderSize * (len / ipc::pipe::kAtomicPayload + 1);
+}
+
+// Writers' messages sent through PipeWriter, interleaved as the input says. A PipeWriter sends a
+// whole message per call, so interleaving is at message granularity between writers; chunking
+// of long messages is exercised by the lengths.
+void RoundTrip(const uint8_t* data, size_t size) {
+  Pipe p;
+  std::vector<ipc::pipe::PipeWriter> writers;
+  for (uint32_t id = 1; id <= 3; ++id) writers.emplace_back(p.w, id);
+  std::map<uint32_t, std::deque<std::vector<std::byte>>> sent;
+  size_t total = 0;
+  ipc::pipe::PipeReader reader(p.r, kMaxMessage);
+  auto drain_one = [&] {
+    auto m = reader.Receive(ipc::sys::Deadline::After(std::chrono::seconds(5)));
+    if (!m || !*m) std::abort();
+    // Find which writer's next message this is: the first byte encodes the writer id.
+    if ((*m)->empty()) {
+      // Empty messages carry no id: match any writer whose next message is empty.
+      for (auto& [id, q] : sent) {
+        if (!q.empty() && q.front().empty()) {
+          q.pop_front();
+          total -= 16;
+          return;
+        }
+      }
+      std::abort();
+    }
+    uint32_t id = static_cast<uint32_t>((**m)[0]);
+    auto& q = sent[id];
+    if (q.empty() || q.front() != **m) std::abort();
+    total -= PipeBytes(q.front().size());
+    q.pop_front();
+  };
+  size_t queued = 0;
+  for (size_t i = 0; i + 1 < size; i += 2) {
+    uint32_t id = 1 + data[i] % 3;
+    size_t len = (size_t(data[i + 1]) * 97) % (kMaxMessage + 1);
+    std::vector<std::byte> msg(len);
+    for (size_t k = 0; k < len; ++k) msg[k] = std::byte(k == 0 ? id : (k * 31 + i) & 0xff);
+    if (total + PipeBytes(len) > 60000) {
+      // Keep the pipe from filling (one thread writes and reads): drain first.
+      while (queued > 0) {
+        drain_one();
+        --queued;
+      }
+    }
+    if (!writers[id - 1].Send(msg)) std::abort();
+    sent[id].push_back(std::move(msg));
+    total += PipeBytes(len);
+    ++queued;
+  }
+  while (queued > 0) {
+    drain_one();
+    --queued;
+  }
+  p.CloseWriter();
+  auto end = reader.Receive(ipc::sys::Deadline::After(std::chrono::seconds(5)));
+  if (!end || *end) std::abort();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  if (data[0] & 1) {
+    RoundTrip(data + 1, size - 1);
+  } else {
+    DrainRaw(data + 1, size - 1);
+  }
+  return 0;
+}
