@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
@@ -55,10 +56,16 @@ void DrainRaw(const uint8_t* data, size_t size) {
     auto m = reader.Receive(ipc::sys::Deadline::After(std::chrono::seconds(5)));
     if (!m) {
       int e = m.error().err;
-      if (e != EPROTO && e != EMSGSIZE && e != ECONNRESET) std::abort();
+      if (e != EPROTO && e != EMSGSIZE && e != ECONNRESET) {
+        std::fprintf(stderr, "unexpected reader error: %s\n", m.error().message().c_str());
+        std::abort();
+      }
       // Poisoned: the same error again.
       auto again = reader.Receive(ipc::sys::Deadline::After(std::chrono::seconds(1)));
-      if (again || again.error().err != e) std::abort();
+      if (again || again.error().err != e) {
+        std::fprintf(stderr, "reader not poisoned after: %s\n", m.error().message().c_str());
+        std::abort();
+      }
       return;
     }
     if (!*m) return;

@@ -300,6 +300,7 @@ class SpscProducer : public internal::SpscEnd<AtomicT> {
  private:
   SpscProducer() = default;
   void CopyIn(std::uint32_t off, const std::byte* src, std::uint32_t n) {
+    if (n == 0) return;  // an empty message may come with a null pointer: no memcpy of it
     std::uint32_t mask = this->capacity_ - 1;
     off &= mask;
     std::uint32_t first = std::min(n, this->capacity_ - off);
@@ -436,6 +437,7 @@ class SpscConsumer : public internal::SpscEnd<AtomicT> {
  private:
   SpscConsumer() = default;
   void CopyOut(std::uint32_t off, std::byte* dst, std::uint32_t n) {
+    if (n == 0) return;  // an empty message may come with a null pointer: no memcpy of it
     std::uint32_t mask = this->capacity_ - 1;
     off &= mask;
     std::uint32_t first = std::min(n, this->capacity_ - off);
