@@ -16,7 +16,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
-#include <map>
 #include <vector>
 
 #include "ipc/pipe/pipe.h"
@@ -85,29 +84,22 @@ void RoundTrip(const uint8_t* data, size_t size) {
   Pipe p;
   std::vector<ipc::pipe::PipeWriter> writers;
   for (uint32_t id = 1; id <= 3; ++id) writers.emplace_back(p.w, id);
-  std::map<uint32_t, std::deque<std::vector<std::byte>>> sent;
+  // Each Send returns before the next starts, so messages arrive in the order they were sent.
+  std::deque<std::vector<std::byte>> sent;
   size_t total = 0;
   ipc::pipe::PipeReader reader(p.r, kMaxMessage);
   auto drain_one = [&] {
     auto m = reader.Receive(ipc::sys::Deadline::After(std::chrono::seconds(5)));
-    if (!m || !*m) std::abort();
-    // Find which writer's next message this is: the first byte encodes the writer id.
-    if ((*m)->empty()) {
-      // Empty messages carry no id: match any writer whose next message is empty.
-      for (auto& [id, q] : sent) {
-        if (!q.empty() && q.front().empty()) {
-          q.pop_front();
-          total -= 16;
-          return;
-        }
-      }
+    if (!m || !*m) {
+      std::fprintf(stderr, "round trip: %s\n", m ? "end of file" : m.error().message().c_str());
       std::abort();
     }
-    uint32_t id = static_cast<uint32_t>((**m)[0]);
-    auto& q = sent[id];
-    if (q.empty() || q.front() != **m) std::abort();
-    total -= PipeBytes(q.front().size());
-    q.pop_front();
+    if (sent.empty() || sent.front() != **m) {
+      std::fprintf(stderr, "round trip: unexpected message of %zu bytes\n", (*m)->size());
+      std::abort();
+    }
+    total -= PipeBytes(sent.front().size());
+    sent.pop_front();
   };
   size_t queued = 0;
   for (size_t i = 0; i + 1 < size; i += 2) {
@@ -122,8 +114,11 @@ void RoundTrip(const uint8_t* data, size_t size) {
         --queued;
       }
     }
-    if (!writers[id - 1].Send(msg)) std::abort();
-    sent[id].push_back(std::move(msg));
+    if (auto ok = writers[id - 1].Send(msg); !ok) {
+      std::fprintf(stderr, "round trip: send: %s\n", ok.error().message().c_str());
+      std::abort();
+    }
+    sent.push_back(std::move(msg));
     total += PipeBytes(len);
     ++queued;
   }

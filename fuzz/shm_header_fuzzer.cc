@@ -29,7 +29,7 @@ void CheckAccepted(const SegmentHeader& h, size_t size) {
 
 void ValidateAt(const uint8_t* data, size_t size, size_t misalign) {
   std::unique_ptr<std::byte[]> block(new std::byte[size + misalign]);
-  std::memcpy(block.get() + misalign, data, size);
+  if (size > 0) std::memcpy(block.get() + misalign, data, size);
   std::span<const std::byte> bytes(block.get() + misalign, size);
   if (auto h = ipc::shm::ValidateHeader(bytes)) {
     CheckAccepted(*h, size);

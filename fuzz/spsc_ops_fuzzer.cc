@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <deque>
 #include <span>
 #include <vector>
@@ -73,7 +74,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           if (r || r.error().err != EMSGSIZE) std::abort();
           continue;
         }
-        if (!r || !*r || **r != want.size() || std::memcmp(out.data(), want.data(), want.size()) != 0) {
+        bool same = r && *r && **r == want.size() &&
+                    std::equal(want.begin(), want.end(), out.begin());
+        if (!same) {
           std::abort();
         }
         model.used -= (4 + uint32_t(want.size()) + 7) & ~7u;

@@ -30,7 +30,7 @@ for (( i = 0; i < runs; i++ )); do
   rm -rf "$work/corpus" && mkdir -p "$work/corpus" && cp fuzz/planted/corpus/* "$work/corpus/"
   start=$(date +%s.%N)
   set +e
-  "$bin" -seed="$s" -max_total_time="$budget" -dict=fuzz/shm_header.dict \
+  "$bin" -seed="$s" -max_total_time="$budget" -dict=fuzz/shm_header.dict -print_final_stats=1 \
     -artifact_prefix="$work/run$s-" "$work/corpus" >"$work/log$s" 2>&1
   rc=$?
   set -e
@@ -39,8 +39,8 @@ for (( i = 0; i < runs; i++ )); do
   crash=$(ls "$work"/run$s-crash-* 2>/dev/null | head -1 || true)
   if (( rc != 0 )) && [[ -n $crash ]] && grep -q "heap-buffer-overflow" "$work/log$s" &&
      grep -q "ValidateHeaderPlanted" "$work/log$s"; then
-    execs=$(grep -o "#[0-9]*" "$work/log$s" | tail -1)
-    printf 'run seed=%d: found the planted heap-buffer-overflow in %.2fs (%s executions)\n' "$s" "$secs" "${execs#\#}"
+    execs=$(awk '/stat::number_of_executed_units/ {print $2}' "$work/log$s" | tail -1)
+    printf 'run seed=%d: found the planted heap-buffer-overflow in %.2fs (%s executions)\n' "$s" "$secs" "${execs:-?}"
     times+=("$secs")
     [[ -n $first ]] || first=$crash
   else

@@ -10,7 +10,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::unique_ptr<std::byte[]> block(new std::byte[size]);
-  std::memcpy(block.get(), data, size);
+  if (size > 0) std::memcpy(block.get(), data, size);
   (void)ipc::shm::planted::ValidateHeaderPlanted({block.get(), size});
   return 0;
 }
