@@ -56,7 +56,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
   // Every frame the stream decoder accepted is exactly the prefix of the stream it consumed.
-  if (reencoded.size() > size - 1 || std::memcmp(reencoded.data(), data + 1, reencoded.size()) != 0) {
+  if (reencoded.size() > size - 1 || (!reencoded.empty() && std::memcmp(reencoded.data(), data + 1, reencoded.size()) != 0)) {
     std::abort();
   }
   if (!failed && dec.Finish() && reencoded.size() != size - 1) std::abort();

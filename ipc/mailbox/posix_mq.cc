@@ -87,7 +87,9 @@ std::string PosixMqMailbox::Describe() const { return fmt::format("posix-mq {}",
 
 sys::Status PosixMqMailbox::DoSend(std::span<const std::byte> data, unsigned priority,
                                    sys::Deadline deadline, bool nowait) {
-  const char* p = reinterpret_cast<const char*>(data.data());
+  // An empty span may carry a null pointer; mq_send's pointer is declared nonnull.
+  static const char kEmpty = 0;
+  const char* p = data.empty() ? &kEmpty : reinterpret_cast<const char*>(data.data());
   sys::Result<int> r;
   if (nowait) {
     timespec past{0, 0};  // an expired absolute time: fail at once if full

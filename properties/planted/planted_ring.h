@@ -33,8 +33,10 @@ class OffByOneRing {
     std::memcpy(data_.data() + off, &len, 4);
     std::uint32_t at = (off + 4) & (capacity_ - 1);
     std::uint32_t first = std::min(len, capacity_ - at);
-    std::memcpy(data_.data() + at, msg.data(), first);
-    std::memcpy(data_.data(), msg.data() + first, len - first);
+    if (len > 0) {  // an empty span may carry a null pointer
+      std::memcpy(data_.data() + at, msg.data(), first);
+      std::memcpy(data_.data(), msg.data() + first, len - first);
+    }
     head_ += need;
     return true;
   }
@@ -48,8 +50,10 @@ class OffByOneRing {
     std::uint32_t at = (off + 4) & (capacity_ - 1);
     std::uint32_t first = std::min(len, capacity_ - at);
     if (first < len) --first;  // PLANTED BUG: off by one at the wrap-around
-    std::memcpy(out.data(), data_.data() + at, first);
-    std::memcpy(out.data() + first, data_.data(), len - first);
+    if (len > 0) {
+      std::memcpy(out.data(), data_.data() + at, first);
+      std::memcpy(out.data() + first, data_.data(), len - first);
+    }
     tail_ += (4 + len + 7) & ~7u;
     return std::optional<std::size_t>(len);
   }
