@@ -212,8 +212,9 @@ sys::Result<std::optional<std::vector<std::byte>>> PipeReader::Receive(sys::Dead
       continue;
     }
     if (auto ok = Parse(); !ok) {
+      // Messages completed before the bad record are delivered first; then the error, for good.
       error_ = ok.error();
-      return std::unexpected(*error_);
+      continue;
     }
   }
 }
