@@ -11,6 +11,7 @@
 
 #include "ipc/audit/doctor.h"
 #include "ipc/audit/leaks_command.h"
+#include "lab/interpose/explore_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -26,6 +27,8 @@ int main(int argc, char** argv) {
       ipc::audit::SetupDoctorCommand);
   add("leaks", "list ipclab IPC objects still alive; --reap removes those of dead sessions",
       ipc::audit::SetupLeaksCommand);
+  add("explore", "run an unmodified pthread program under many controlled schedules; report its bugs",
+      lab::interpose::SetupExploreCommand);
 
   try {
     app.parse(argc, argv);
