@@ -239,24 +239,35 @@ ipc::sys::Result<Outcome> RunOnce(const ExploreOptions& o, const std::string& pr
 std::map<std::uint64_t, std::string> Symbolize(const std::string& program, const std::vector<std::uint64_t>& offsets) {
   std::map<std::uint64_t, std::string> names;
   if (offsets.empty()) return names;
-  std::string cmd = "addr2line -C -f -p -e '" + program + "'";
+  // -i: a call inlined into the program's function (std::mutex::lock into a lock_guard in
+  // Worker) is named by its outermost frame, the program's own line.
+  std::string cmd = "addr2line -C -f -p -i -e '" + program + "'";
   for (auto off : offsets) cmd += fmt::format(" {:#x}", off > 0 ? off - 1 : 0);
   cmd += " 2>/dev/null";
   FILE* p = popen(cmd.c_str(), "r");
   if (p == nullptr) return names;
   char line[1024];
+  std::vector<std::string> frames(offsets.size());
   std::size_t i = 0;
-  while (i < offsets.size() && fgets(line, sizeof line, p) != nullptr) {
+  bool any = false;
+  while (fgets(line, sizeof line, p) != nullptr) {
     std::string s(line);
     while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+    const bool inlined = s.starts_with(" (inlined by) ");
+    if (inlined) s = s.substr(14);
+    if (!inlined && any) ++i;
+    any = true;
+    if (i >= offsets.size()) break;
     // Keep "func at file:line" but drop the directory of the file.
     if (auto at = s.find(" at "); at != std::string::npos) {
       std::string file = s.substr(at + 4);
       if (auto slash = file.rfind('/'); slash != std::string::npos) file = file.substr(slash + 1);
       s = s.substr(0, at) + " at " + file;
     }
-    if (s.find("??") == std::string::npos) names[offsets[i]] = s;
-    ++i;
+    if (s.find("??") == std::string::npos) frames[i] = s;  // the outermost frame wins
+  }
+  for (std::size_t k = 0; k < offsets.size(); ++k) {
+    if (!frames[k].empty()) names[offsets[k]] = frames[k];
   }
   pclose(p);
   return names;
