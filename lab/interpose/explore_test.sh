@@ -12,7 +12,9 @@ rc=$?
 echo "$out"
 [[ $rc == 1 ]] || fail "expected exit 1 (bug found) for $program, got $rc"
 first=$(head -1 <<<"$out")
-[[ $first == "$kind:"* ]] || fail "expected kind '$kind', first line is: $first"
+# <kind> may list alternatives, "a|b" (a data race is reported by TSan before the assert fires).
+found_kind=${first%%:*}
+[[ "|$kind|" == *"|$found_kind|"* ]] || fail "expected kind '$kind', first line is: $first"
 token=$(grep -o 'lab1\.[^ ]*' <<<"$out" | head -1)
 [[ -n $token ]] || fail "no replay token in the report"
 
@@ -20,7 +22,7 @@ replayed=$("$ipclab" explore --replay "$token" --json -- "$program")
 rc=$?
 echo "$replayed"
 [[ $rc == 1 ]] || fail "the token did not replay the bug (exit $rc)"
-grep -q "\"kind\":\"$kind\"" <<<"$replayed" || fail "replay gave another kind: $replayed"
+grep -q "\"kind\":\"$found_kind\"" <<<"$replayed" || fail "replay gave another kind: $replayed"
 
 twin=$("$ipclab" explore --strategy "$strategy" --budget "$twin_budget" --seed 1 -- "$fixed")
 rc=$?

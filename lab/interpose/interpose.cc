@@ -29,6 +29,7 @@
 #include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <semaphore.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -474,6 +475,18 @@ struct Starter {
   Starter() { Init(); }
 } starter;
 
+// TSan starts its background thread through internal_start_thread, which blocks every signal
+// around pthread_create; the program's own threads are created with the program's mask. A
+// program that itself blocks all these signals before creating a thread under TSan would have
+// that thread run uncontrolled (a documented limitation).
+bool CreatedBySanitizer() {
+  std::uint64_t mask = 0;
+  if (syscall(SYS_rt_sigprocmask, SIG_BLOCK, nullptr, &mask, sizeof mask) != 0) return false;
+  auto blocked = [&](int sig) { return (mask >> (sig - 1)) & 1; };
+  return blocked(SIGINT) && blocked(SIGTERM) && blocked(SIGUSR1) && blocked(SIGUSR2) &&
+         blocked(SIGCHLD) && blocked(SIGHUP) && blocked(SIGALRM);
+}
+
 struct StartArgs {
   Thread* thread;
   void* (*start)(void*);
@@ -662,7 +675,9 @@ int pthread_create(pthread_t* thread, const pthread_attr_t* attr, void* (*start)
   ResolveAll();
   Thread* me = Me();
   // Under TSan only the program's threads (started through TSan's trampoline) are controlled.
-  if (me == nullptr || (sched.tsan && reinterpret_cast<void*>(start) != sched.tsan_start)) {
+  if (me == nullptr || (sched.tsan && (sched.tsan_start != nullptr
+                                            ? reinterpret_cast<void*>(start) != sched.tsan_start
+                                            : CreatedBySanitizer()))) {
     return real.create(thread, attr, start, arg);
   }
   Caller where = Here(__builtin_return_address(0));
