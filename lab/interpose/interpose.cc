@@ -153,6 +153,9 @@ struct Thread {
   void* arg = nullptr;
   pthread_t handle{};
   bool has_handle = false;
+  // Under TSan the thread starts without the baton (TSan's interceptor makes the creator wait
+  // until the new thread has started) and takes it at its first interposed call.
+  std::atomic<bool> pending_start{false};
 };
 
 struct MutexInfo {
@@ -429,6 +432,9 @@ void Init() {
   naive_seed = EnvU64("IPCLAB_NAIVE_JITTER", 0);
   const char* path = getenv("IPCLAB_EXPLORE_RESULT");
   if (path == nullptr || *path == '\0') return;
+  // Children (a sanitizer's symbolizer, fork+exec by the program) run without the library: they
+  // are not controlled, and under a sanitizer config the library needs the program's runtime.
+  unsetenv("LD_PRELOAD");
   int fd = open(path, O_RDWR | O_CLOEXEC);
   if (fd < 0) return;
   void* p = mmap(nullptr, lab::interpose::kResultFileSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -503,8 +509,16 @@ void FinishThread(Thread* me) {
 void* Trampoline(void* raw) {
   StartArgs args = *static_cast<StartArgs*>(raw);
   delete static_cast<StartArgs*>(raw);
-  WaitBaton(args.thread);
   self = args.thread;
+  if (sched.tsan) {
+    args.thread->pending_start.store(true, std::memory_order_relaxed);
+    void* result = args.start(args.arg);
+    if (args.thread->pending_start.exchange(false)) WaitBaton(args.thread);
+    RecordStep(args.thread, Call::kStart, 0, {reinterpret_cast<std::uint64_t>(args.start), 0}, 0);
+    FinishThread(args.thread);
+    return result;
+  }
+  WaitBaton(args.thread);
   RecordStep(args.thread, Call::kStart, 0, {reinterpret_cast<std::uint64_t>(args.start), 0}, 0);
   void* result = args.start(args.arg);
   FinishThread(args.thread);
@@ -526,7 +540,13 @@ void Jitter() {
 }
 
 Thread* Me() {
-  if (sched.active) return self;
+  if (sched.active) {
+    if (self != nullptr && self->pending_start.load(std::memory_order_relaxed)) {
+      self->pending_start.store(false, std::memory_order_relaxed);
+      WaitBaton(self);
+    }
+    return self;
+  }
   if (naive_seed != 0) Jitter();
   return nullptr;
 }
@@ -692,7 +712,9 @@ int pthread_create(pthread_t* thread, const pthread_attr_t* attr, void* (*start)
   }
   child->handle = *thread;
   child->has_handle = true;
-  Schedule(me);
+  // Under TSan the child waits (in TSan's start routine) until the creator is back in TSan's
+  // interceptor: no hand-off here; the creator's next interposed call is the point.
+  if (!sched.tsan) Schedule(me);
   return rc;
 }
 
