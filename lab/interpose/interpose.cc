@@ -184,6 +184,7 @@ struct Scheduler {
   std::uintptr_t exe_base = 0;
   void* tsan_start = nullptr;      // TSan's thread trampoline, when TSan is present
   bool tsan = false;
+  bool deferred_start = false;     // TSan/ASan: the creator and the child hand-shake at creation
 };
 Scheduler sched;
 std::uint64_t naive_seed = 0;  // see Jitter()
@@ -451,6 +452,7 @@ void Init() {
       nullptr);
   sched.tsan = dlsym(RTLD_DEFAULT, "__tsan_init") != nullptr;
   sched.tsan_start = dlsym(RTLD_DEFAULT, "__tsan_thread_start_func");
+  sched.deferred_start = sched.tsan || dlsym(RTLD_DEFAULT, "__asan_init") != nullptr;
   sched.seed = EnvU64("IPCLAB_EXPLORE_SEED", 1);
   const char* strategy = getenv("IPCLAB_EXPLORE_STRATEGY");
   std::string_view name = strategy != nullptr ? strategy : "random";
@@ -510,7 +512,7 @@ void* Trampoline(void* raw) {
   StartArgs args = *static_cast<StartArgs*>(raw);
   delete static_cast<StartArgs*>(raw);
   self = args.thread;
-  if (sched.tsan) {
+  if (sched.deferred_start) {
     args.thread->pending_start.store(true, std::memory_order_relaxed);
     void* result = args.start(args.arg);
     if (args.thread->pending_start.exchange(false)) WaitBaton(args.thread);
@@ -714,7 +716,7 @@ int pthread_create(pthread_t* thread, const pthread_attr_t* attr, void* (*start)
   child->has_handle = true;
   // Under TSan the child waits (in TSan's start routine) until the creator is back in TSan's
   // interceptor: no hand-off here; the creator's next interposed call is the point.
-  if (!sched.tsan) Schedule(me);
+  if (!sched.deferred_start) Schedule(me);
   return rc;
 }
 
