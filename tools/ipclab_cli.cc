@@ -2,6 +2,7 @@
 
 #include "ipc/audit/doctor.h"
 #include "ipc/audit/leaks_command.h"
+#include "lab/interpose/explore_command.h"
 #include "problems/commands.h"
 #include "properties/linearizability_command.h"
 #include "stress/command.h"
@@ -35,6 +36,8 @@ IpclabCli BuildIpclabCli() {
   add("run", "explore one case (problem/variant) and report the first bug found",
       problems::SetupRunCommand);
   add("replay", "re-run the one schedule of a report's replay token", problems::SetupReplayCommand);
+  add("explore", "run an unmodified pthread program under many controlled schedules; report its bugs",
+      lab::interpose::SetupExploreCommand);
   add("stress", "chaos campaigns on real processes: storms, crashes, hang and leak diagnosis",
       stress::SetupStressCommand);
   add("linearizable", "check a recorded history against a sequential model (queue, stack, ...)",

@@ -1,0 +1,56 @@
+// lab/interpose/explore_command.h: `ipclab explore [options] -- ./program args`.
+//
+// Runs an unmodified pthread program many times under LD_PRELOAD=libipclab_interpose.so, each run
+// under one schedule of the lab's strategies (random or pct; replay for --replay). The oracle:
+//   - a hang (no controlled thread can run and none sleeps): `deadlock`, or `lost-wakeup` when a
+//     waiter sleeps on a condition variable that was signalled while nobody waited; reported at
+//     once with the wait-for state (who holds which mutex, who waits for what, at which line);
+//   - SIGABRT: `assertion-failure`; another fatal signal: `crash`;
+//   - a sanitizer report on stderr: `sanitizer-report`; another non-zero exit:
+//     `invariant-violation` (the program's own check failed);
+//   - a run that reaches no scheduling point for --timeout seconds: `hang`;
+//   - ipclab-named IPC objects of the run's session left behind: `ipc-leak`.
+// It prints the report of the first failure (kind on the first line; the steps with the
+// interposed call, object and caller file:line via addr2line), a replay command and a summary
+// line (runs, schedules/s, bugs). `--json` prints the same as one JSON object.
+// `--naive` is the baseline: the same number of runs without control (and, with --jitter, random
+// real sleeps of up to 100us before each interposed call), classified the same way (a deadlock
+// then shows up only as a `hang` after --timeout).
+//
+// Only synchronization calls are scheduling points (no memory-access points): an unprotected
+// read-modify-write is exposed only when a scheduling point lies between the read and the write
+// and the program checks its own result. Forked children run uncontrolled.
+//
+// Exit status: 0 the budget found nothing, 1 a bug was found (or replayed), 2 usage error or a
+// program that cannot be run.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+namespace lab::interpose {
+
+struct ExploreOptions {
+  std::uint64_t budget = 1000;
+  std::string strategy = "random";  // random | pct
+  std::uint64_t seed = 1;
+  std::string replay;               // a token; runs that one schedule
+  bool json = false;
+  double timeout_seconds = 10;      // per run, real time
+  bool naive = false;               // the uncontrolled baseline
+  bool jitter = false;              // with naive: random real sleeps around interposed calls
+  std::string library;              // the preload library; found automatically when empty
+  std::vector<std::string> command; // the program and its arguments
+};
+
+// Runs the exploration; writes the report to `out` and one-line errors to `err`.
+int RunExplore(const ExploreOptions& options, std::ostream& out, std::ostream& err);
+
+std::function<int()> SetupExploreCommand(CLI::App& sub);
+
+}  // namespace lab::interpose

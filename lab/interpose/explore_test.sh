@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# explore_test.sh <ipclab> <program> <program_fixed> <strategy> <budget> <twin budget> <kind>
+# The planted bug must be found within <budget> schedules (seed 1) as <kind> (first line of the
+# report and `kind` in --json), replay from its token to the same kind, and the correct twin must
+# run clean for <twin budget> schedules.
+set -uo pipefail
+ipclab=$1 program=$2 fixed=$3 strategy=$4 budget=$5 twin_budget=$6 kind=$7
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+out=$("$ipclab" explore --strategy "$strategy" --budget "$budget" --seed 1 -- "$program")
+rc=$?
+echo "$out"
+[[ $rc == 1 ]] || fail "expected exit 1 (bug found) for $program, got $rc"
+first=$(head -1 <<<"$out")
+# <kind> may list alternatives, "a|b" (a data race is reported by TSan before the assert fires).
+found_kind=${first%%:*}
+[[ "|$kind|" == *"|$found_kind|"* ]] || fail "expected kind '$kind', first line is: $first"
+token=$(grep -o 'lab1\.[^ ]*' <<<"$out" | head -1)
+[[ -n $token ]] || fail "no replay token in the report"
+
+replayed=$("$ipclab" explore --replay "$token" --json -- "$program")
+rc=$?
+echo "$replayed"
+[[ $rc == 1 ]] || fail "the token did not replay the bug (exit $rc)"
+grep -q "\"kind\":\"$found_kind\"" <<<"$replayed" || fail "replay gave another kind: $replayed"
+
+twin=$("$ipclab" explore --strategy "$strategy" --budget "$twin_budget" --seed 1 -- "$fixed")
+rc=$?
+echo "$twin"
+[[ $rc == 0 ]] || fail "the correct twin $fixed was reported (exit $rc)"
+
+# Usage errors exit 2.
+"$ipclab" explore --budget 3 -- /nonexistent/program 2>/dev/null
+[[ $? == 2 ]] || fail "a program that cannot be run must exit 2"
+echo PASS

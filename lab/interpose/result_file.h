@@ -1,0 +1,69 @@
+// lab/interpose/result_file.h: the shared file through which `ipclab explore` and the preloaded
+// interposition library (libipclab_interpose.so) talk about one run of the program.
+//
+// The explorer creates the file (sized kResultFileSize), fills in the replay choices, and passes
+// its path in IPCLAB_EXPLORE_RESULT. The library maps it MAP_SHARED and appends every choice and
+// step as it happens, so the schedule survives a crash, an abort or a kill of the program. On a
+// hang it writes the diagnosis and the kind, then `_exit(kHangExitCode)`.
+//
+// Plain data only: both sides are built from this header in the same build.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace lab::interpose {
+
+inline constexpr std::uint32_t kResultMagic = 0x31584c49;  // "ILX1"
+inline constexpr std::uint32_t kMaxChoices = 1u << 16;
+inline constexpr std::uint32_t kMaxSteps = 1u << 12;        // a ring: the last kMaxSteps steps
+inline constexpr std::uint32_t kDiagnosisBytes = 8192;
+inline constexpr int kHangExitCode = 86;
+
+// What the library found itself (the explorer classifies exits and signals).
+enum class RunKind : std::uint32_t { kNone = 0, kDeadlock = 1, kLostWakeup = 2, kTooManyThreads = 3 };
+
+// The interposed calls, in the order of kCallNames.
+enum class Call : std::uint16_t {
+  kStart, kCreate, kJoin, kDetach, kExit, kMutexLock, kMutexTrylock, kMutexTimedlock, kMutexUnlock,
+  kCondWait, kCondTimedwait, kCondSignal, kCondBroadcast, kSemWait, kSemTrywait, kSemTimedwait,
+  kSemPost, kYield, kSleep, kThreadEnd, kCount
+};
+inline constexpr const char* kCallNames[] = {
+    "start", "pthread_create", "pthread_join", "pthread_detach", "pthread_exit",
+    "pthread_mutex_lock", "pthread_mutex_trylock", "pthread_mutex_timedlock",
+    "pthread_mutex_unlock", "pthread_cond_wait", "pthread_cond_timedwait", "pthread_cond_signal",
+    "pthread_cond_broadcast", "sem_wait", "sem_trywait", "sem_timedwait", "sem_post",
+    "sched_yield", "sleep", "thread-end"};
+static_assert(sizeof(kCallNames) / sizeof(kCallNames[0]) == static_cast<int>(Call::kCount));
+
+struct StepRecord {
+  std::uint32_t thread;
+  std::uint16_t call;          // Call
+  std::uint16_t caller_in_exe; // 1 when caller_offset is an offset into the main executable
+  std::uint64_t object;        // address of the mutex/condvar/semaphore, thread id for join
+  std::uint64_t caller_offset; // return address (minus the executable's load base if in it)
+  std::int64_t value;          // result or woken thread, call-specific
+};
+
+struct ResultHeader {
+  std::uint32_t magic;
+  std::uint32_t replay_count;      // explorer -> library: choices[0..replay_count) to replay
+  std::uint32_t choice_count;      // library -> explorer: choices made (may exceed kMaxChoices)
+  std::uint32_t step_count;        // total steps (ring of kMaxSteps)
+  std::uint32_t kind;              // RunKind
+  std::uint32_t threads;           // controlled threads created, incl. main
+  std::uint32_t started;           // 1 once the library took control
+  std::uint32_t pad;
+  char diagnosis[kDiagnosisBytes]; // NUL-terminated text, for kind != kNone
+};
+
+struct ResultFile {
+  ResultHeader header;
+  std::uint32_t choices[kMaxChoices];
+  StepRecord steps[kMaxSteps];
+};
+
+inline constexpr std::size_t kResultFileSize = sizeof(ResultFile);
+
+}  // namespace lab::interpose
