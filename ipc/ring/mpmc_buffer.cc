@@ -14,7 +14,7 @@ namespace ipc::ring {
 namespace {
 
 constexpr std::uint32_t kMagic = shm::LayoutTag("mpmc");
-constexpr std::uint32_t kVersion = 1;
+constexpr std::uint32_t kVersion = 2;  // 2: futex-based SharedCondVar (4 bytes)
 constexpr std::uint32_t kMaxSlots = 1u << 20;
 constexpr std::uint32_t kMaxSlotBytes = 1u << 24;
 constexpr auto kWaitSlice = std::chrono::milliseconds(50);
