@@ -90,7 +90,7 @@ class IPC_SCOPED_CAPABILITY Guard {
   bool ok() const { return held_ && !error_; }
   const sys::SysError& error() const { return *error_; }
 
-  // One bounded slice of waiting on `cv` (a dead waiter may have absorbed a notification).
+  // One bounded slice of waiting on `cv`; the caller re-checks its predicate and deadline.
   sys::Status Wait(sync::SharedCondVar& cv, sys::Deadline deadline) IPC_NO_THREAD_SAFETY_ANALYSIS {
     auto slice = std::min<sys::Deadline::Clock::duration>(deadline.remaining(), kWaitSlice);
     sync::LockOutcome out;
