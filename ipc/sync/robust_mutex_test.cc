@@ -232,15 +232,16 @@ void ExpectWaitAndNotifyStillWork(Shared* s, int round) IPC_NO_THREAD_SAFETY_ANA
 // wait/timeout/relock, and while notifying; after each kill the survivor's NotifyAll must return
 // and a new waiter must be woken by a notify.
 TEST_F(RobustMutexTest, CondVarSurvivesProcessesKilledInsideWaitAndNotify) {
-  Watchdog dog(std::chrono::seconds(30), "condvar after SIGKILLed waiters/notifiers");
-  const int rounds = std::getenv("IPC_CONDVAR_KILL_ROUNDS") ? std::atoi(std::getenv("IPC_CONDVAR_KILL_ROUNDS")) : 60;
+  const int rounds = std::getenv("IPC_CONDVAR_KILL_ROUNDS") ? std::atoi(std::getenv("IPC_CONDVAR_KILL_ROUNDS")) : 40;
   std::uint64_t rng = 0x9e3779b97f4a7c15ull;
   auto next = [&rng] {
     rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
     return rng;
   };
   for (int round = 0; round < rounds; ++round) {
-    Watchdog::Note("round " + std::to_string(round));
+    // Per round (re-armed each time): a wedged condvar blocks NotifyAll or the check below.
+    Watchdog dog(std::chrono::seconds(15),
+                 "condvar after SIGKILLed waiters/notifiers, round " + std::to_string(round));
     // Blocked in Wait with no deadline (never notified while alive).
     // (Every process here repairs an owner-died mutex: unlocking without would make it
     // unrecoverable for all.)
