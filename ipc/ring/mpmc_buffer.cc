@@ -14,7 +14,7 @@ namespace ipc::ring {
 namespace {
 
 constexpr std::uint32_t kMagic = shm::LayoutTag("mpmc");
-constexpr std::uint32_t kVersion = 1;
+constexpr std::uint32_t kVersion = 2;  // 2: futex-based SharedCondVar (4 bytes)
 constexpr std::uint32_t kMaxSlots = 1u << 20;
 constexpr std::uint32_t kMaxSlotBytes = 1u << 24;
 constexpr auto kWaitSlice = std::chrono::milliseconds(50);
@@ -90,7 +90,7 @@ class IPC_SCOPED_CAPABILITY Guard {
   bool ok() const { return held_ && !error_; }
   const sys::SysError& error() const { return *error_; }
 
-  // One bounded slice of waiting on `cv` (a dead waiter may have absorbed a notification).
+  // One bounded slice of waiting on `cv`; the caller re-checks its predicate and deadline.
   sys::Status Wait(sync::SharedCondVar& cv, sys::Deadline deadline) IPC_NO_THREAD_SAFETY_ANALYSIS {
     auto slice = std::min<sys::Deadline::Clock::duration>(deadline.remaining(), kWaitSlice);
     sync::LockOutcome out;

@@ -18,8 +18,8 @@
 //     next Receive. Killed after (its Receive had returned): the message was delivered to it.
 // The next process to lock after a death gets EOWNERDEAD, checks the indices (tail <= head <=
 // tail + slots; anything else is corruption, EBADMSG), marks the mutex consistent and continues;
-// recoveries() counts these repairs. A waiter killed inside a condvar wait can absorb a
-// notification, so waits sleep in slices of at most 50 ms and re-check.
+// recoveries() counts these repairs. Waits sleep in slices of at most 50 ms and re-check (a
+// belt on top of the condvar, which no death can wedge: see ipc/sync/robust_mutex.h).
 //
 // Each slot also carries the sequence number it was written for and an FNV-1a checksum of its
 // bytes: a Receive that finds either wrong (a hostile or buggy writer) skips the slot and reports

@@ -57,12 +57,16 @@
 
 #include <unistd.h>
 
-#include "ipc/ring/futex.h"
 #include "ipc/shm/header.h"
+#include "ipc/sync/futex.h"
 #include "ipc/sys/deadline.h"
 #include "ipc/sys/sys.h"
 
 namespace ipc::ring {
+
+using sync::FutexWait;
+using sync::FutexWake;
+using sync::ProcessAlive;
 
 inline constexpr std::uint32_t kSpscLayout = shm::LayoutTag("SPSC");
 inline constexpr std::uint32_t kSpscMagic = shm::LayoutTag("spsc");
@@ -261,7 +265,7 @@ class SpscProducer : public internal::SpscEnd<AtomicT> {
     // wakes it; the publishes until it runs again cost no system call.
     if (this->c_->consumer_sleeping.load(std::memory_order_relaxed) &&
         this->c_->consumer_sleeping.exchange(0, std::memory_order_relaxed)) {
-      FutexWake(&this->c_->head);
+      (void)FutexWake(&this->c_->head, INT_MAX, "ring index");
     }
     return true;
   }
@@ -286,7 +290,7 @@ class SpscProducer : public internal::SpscEnd<AtomicT> {
       std::atomic_thread_fence(std::memory_order_seq_cst);
       sys::Status slept;
       if (this->c_->tail.load(std::memory_order_relaxed) == seen) {
-        slept = FutexWait(&this->c_->tail, seen, Slice(deadline));
+        slept = FutexWait(&this->c_->tail, seen, Slice(deadline), "ring index");
       }
       this->c_->producer_sleeping.store(0, std::memory_order_relaxed);
       if (!slept && slept.error().err != ETIMEDOUT) return slept;
@@ -398,7 +402,7 @@ class SpscConsumer : public internal::SpscEnd<AtomicT> {
     std::atomic_thread_fence(std::memory_order_seq_cst);
     if (this->c_->producer_sleeping.load(std::memory_order_relaxed) &&
         this->c_->producer_sleeping.exchange(0, std::memory_order_relaxed)) {
-      FutexWake(&this->c_->tail);
+      (void)FutexWake(&this->c_->tail, INT_MAX, "ring index");
     }
     return std::optional<std::size_t>(len);
   }
@@ -423,7 +427,7 @@ class SpscConsumer : public internal::SpscEnd<AtomicT> {
       std::atomic_thread_fence(std::memory_order_seq_cst);
       sys::Status slept;
       if (this->c_->head.load(std::memory_order_relaxed) == seen) {
-        slept = FutexWait(&this->c_->head, seen, Slice(deadline));
+        slept = FutexWait(&this->c_->head, seen, Slice(deadline), "ring index");
       }
       this->c_->consumer_sleeping.store(0, std::memory_order_relaxed);
       if (!slept && slept.error().err != ETIMEDOUT) return std::unexpected(slept.error());

@@ -1,7 +1,11 @@
 #include "ipc/sync/robust_mutex.h"
 
+#include <climits>
+
 #include <cerrno>
 #include <ctime>
+
+#include "ipc/sync/futex.h"
 
 namespace ipc::sync {
 namespace {
@@ -83,50 +87,42 @@ sys::Status RobustLock::MarkConsistent() IPC_NO_THREAD_SAFETY_ANALYSIS {
 }
 
 sys::Status SharedCondVar::Init() {
-  pthread_condattr_t attr;
-  if (auto s = sys::CheckCode("pthread_condattr_init", kCond, ::pthread_condattr_init(&attr)); !s) {
-    return s;
-  }
-  sys::Status s = sys::CheckCode("pthread_condattr_setpshared", kCond,
-                                 ::pthread_condattr_setpshared(&attr, PTHREAD_PROCESS_SHARED));
-  if (s) {
-    s = sys::CheckCode("pthread_condattr_setclock", kCond,
-                       ::pthread_condattr_setclock(&attr, CLOCK_MONOTONIC));
-  }
-  if (s) s = sys::CheckCode("pthread_cond_init", kCond, ::pthread_cond_init(&cond_, &attr));
-  ::pthread_condattr_destroy(&attr);
-  return s;
+  seq_.store(0, std::memory_order_relaxed);
+  return {};
 }
 
-sys::Status SharedCondVar::Destroy() {
-  return sys::CheckCode("pthread_cond_destroy", kCond, ::pthread_cond_destroy(&cond_));
-}
-
-namespace {
-bool FinishWait(int code, const char* call, LockOutcome& out) {
-  out = {};
-  if (code == 0) return true;
-  if (code == EOWNERDEAD) {
-    out.owner_died = true;
-    return true;
-  }
-  out.error = sys::Error(call, kCond, code);
-  return false;
-}
-}  // namespace
+// Nothing to release: the kernel keeps no state for a futex no one sleeps on.
+sys::Status SharedCondVar::Destroy() { return {}; }
 
 bool SharedCondVar::Wait(RobustMutex& m, LockOutcome& out) {
-  return FinishWait(::pthread_cond_wait(&cond_, m.native()), "pthread_cond_wait", out);
+  return WaitUntil(m, sys::Deadline::Never(), out);
 }
 
-bool SharedCondVar::WaitUntil(RobustMutex& m, sys::Deadline deadline, LockOutcome& out) {
-  if (deadline.is_never()) return Wait(m, out);
-  timespec at = deadline.monotonic_timespec();
-  return FinishWait(::pthread_cond_clockwait(&cond_, m.native(), CLOCK_MONOTONIC, &at),
-                    "pthread_cond_clockwait", out);
+// The analysis cannot follow the unlock/relock pair around the sleep.
+bool SharedCondVar::WaitUntil(RobustMutex& m, sys::Deadline deadline, LockOutcome& out)
+    IPC_NO_THREAD_SAFETY_ANALYSIS {
+  // Read under the mutex: a notifier that changes the predicate (under the mutex) after this
+  // point also increments seq after it, so the futex sees a changed word and does not sleep.
+  const std::uint32_t seen = seq_.load(std::memory_order_acquire);
+  m.Unlock();
+  sys::Status slept = FutexWait(&seq_, seen, deadline, kCond);
+  if (!m.Lock(out)) return false;  // out.error says why (ENOTRECOVERABLE, ...)
+  if (out.owner_died) return true;  // repair first; the caller re-checks its predicate and deadline
+  if (!slept) {
+    out.error = slept.error();  // ETIMEDOUT (or EFAULT, EINVAL: a caller bug), mutex held
+    return false;
+  }
+  return true;
 }
 
-void SharedCondVar::NotifyOne() { ::pthread_cond_signal(&cond_); }
-void SharedCondVar::NotifyAll() { ::pthread_cond_broadcast(&cond_); }
+void SharedCondVar::NotifyOne() {
+  seq_.fetch_add(1, std::memory_order_release);
+  (void)FutexWake(&seq_, 1, kCond);  // only EFAULT is possible, for a word that is not mapped
+}
+
+void SharedCondVar::NotifyAll() {
+  seq_.fetch_add(1, std::memory_order_release);
+  (void)FutexWake(&seq_, INT_MAX, kCond);
+}
 
 }  // namespace ipc::sync

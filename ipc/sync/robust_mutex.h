@@ -24,7 +24,9 @@
 
 #include <pthread.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <optional>
 
 #include "ipc/sync/thread_annotations.h"
@@ -95,10 +97,16 @@ class IPC_SCOPED_CAPABILITY RobustLock {
 // A process-shared condition variable on CLOCK_MONOTONIC, used with RobustMutex.
 //
 // Waits return with the mutex held again (REQUIRES), with `owner_died` when the mutex's previous
-// owner died while this process waited (repair as for Lock). A waiter killed inside a wait can
-// leave glibc's condvar expecting it, so a notification may be absorbed: callers in code that
-// must survive crashes wait in bounded slices (WaitFor) and re-check their predicate, as
-// ipc/ring's MPMC buffer does.
+// owner died while this process waited (repair as for Lock). Spurious wakeups are allowed (after
+// a signal, for instance): callers re-check their predicate in a loop.
+//
+// Crash safety. It is a futex on a 32-bit sequence word and nothing else: a wait reads the word
+// (mutex held), unlocks, sleeps while the word is unchanged, relocks; a notify increments the
+// word and wakes one or all sleepers. There is no internal lock and no waiter bookkeeping, so a
+// process SIGKILLed at any instant inside Wait or Notify* can neither block a later call nor
+// absorb a notification meant for others (unlike glibc's pthread_cond_t, whose internal lock a
+// dead process can leave held). A notification sent while no one waits is not remembered, as
+// usual: the predicate, guarded by the mutex, is the state.
 class SharedCondVar {
  public:
   SharedCondVar() = default;
@@ -108,8 +116,9 @@ class SharedCondVar {
   sys::Status Init();  // once, in the creator
   sys::Status Destroy();
 
-  // true: woken (or spurious); false with `out.error`: ETIMEDOUT (mutex held again) or
-  // ENOTRECOVERABLE (mutex NOT held: the analysis cannot express this rare case).
+  // true: woken (or spurious, or `owner_died` — which wins over a timeout so that the repair is
+  // never skipped); false with `out.error`: ETIMEDOUT (mutex held again) or a relock failure such
+  // as ENOTRECOVERABLE (mutex NOT held: the analysis cannot express this rare case).
   bool Wait(RobustMutex& m, LockOutcome& out) IPC_REQUIRES(m);
   bool WaitUntil(RobustMutex& m, sys::Deadline deadline, LockOutcome& out) IPC_REQUIRES(m);
   template <class Rep, class Period>
@@ -117,11 +126,14 @@ class SharedCondVar {
       IPC_REQUIRES(m) {
     return WaitUntil(m, sys::Deadline::After(timeout), out);
   }
+  // Callable with or without the mutex held; never blocks.
   void NotifyOne();
   void NotifyAll();
 
  private:
-  pthread_cond_t cond_;
+  // Incremented by every notify; a shared futex word (lock-free, address-free atomic).
+  std::atomic<std::uint32_t> seq_{0};
+  static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
 };
 
 }  // namespace ipc::sync

@@ -4,6 +4,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
 #include <memory>
 #include <thread>
 
@@ -16,6 +19,7 @@ namespace ipc::sync {
 namespace {
 
 using std::chrono::milliseconds;
+using testing::Child;
 using testing::ExitCode;
 using testing::ForkChild;
 using testing::Watchdog;
@@ -185,6 +189,111 @@ TEST_F(RobustMutexTest, CondVarWaitTimesOutWithTheMutexHeld) {
   shared_->a = 1;  // still ours
   shared_->b = 1;
   shared_->mutex.Unlock();
+}
+
+// Survivor's check: a fresh process waits on the condvar; we notify; it must wake (not just
+// time out). Repairs an owner-died mutex left by a killed child on the way.
+void ExpectWaitAndNotifyStillWork(Shared* s, int round) IPC_NO_THREAD_SAFETY_ANALYSIS {
+  {
+    LockOutcome out;
+    if (!s->mutex.Lock(out)) FAIL() << out.error->message();
+    if (out.owner_died) ASSERT_TRUE(s->mutex.MarkConsistent().has_value());
+    s->go = false;
+    s->step.store(0);
+    s->mutex.Unlock();
+  }
+  auto waiter = ForkChild([s] {
+    RobustLock lock(s->mutex);
+    if (!lock.held()) return 2;
+    s->step.store(1);
+    auto deadline = sys::Deadline::After(std::chrono::seconds(5));
+    while (!s->go) {
+      LockOutcome out;
+      if (!s->cond.WaitUntil(s->mutex, deadline, out)) return 3;  // timed out: wakeup lost
+    }
+    return 0;
+  });
+  ASSERT_TRUE(waiter.has_value());
+  while (s->step.load() < 1) std::this_thread::sleep_for(std::chrono::microseconds(50));
+  {
+    RobustLock lock(s->mutex);
+    ASSERT_TRUE(lock.held());
+    s->go = true;
+    s->cond.NotifyOne();
+  }
+  auto st = waiter->Wait(std::chrono::seconds(10));
+  ASSERT_TRUE(st.has_value()) << "round " << round;
+  EXPECT_EQ(ExitCode(*st), 0) << "round " << round << ": waiter did not wake";
+}
+
+// The bug this replaces: glibc's pthread_cond_t has an internal lock, and a process SIGKILLed
+// inside pthread_cond_* left it held, so the next pthread_cond_broadcast blocked forever. Here
+// children are killed at random instants while blocked in Wait, while looping through
+// wait/timeout/relock, and while notifying; after each kill the survivor's NotifyAll must return
+// and a new waiter must be woken by a notify.
+TEST_F(RobustMutexTest, CondVarSurvivesProcessesKilledInsideWaitAndNotify) {
+  const int rounds = std::getenv("IPC_CONDVAR_KILL_ROUNDS") ? std::atoi(std::getenv("IPC_CONDVAR_KILL_ROUNDS")) : 40;
+  std::uint64_t rng = 0x9e3779b97f4a7c15ull;
+  auto next = [&rng] {
+    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+    return rng;
+  };
+  for (int round = 0; round < rounds; ++round) {
+    // Per round (re-armed each time): a wedged condvar blocks NotifyAll or the check below.
+    Watchdog dog(std::chrono::seconds(15),
+                 "condvar after SIGKILLed waiters/notifiers, round " + std::to_string(round));
+    // Blocked in Wait with no deadline (never notified while alive).
+    // (Every process here repairs an owner-died mutex: unlocking without would make it
+    // unrecoverable for all.)
+    auto sleeper = ForkChild([s = shared_] {
+      RobustLock lock(s->mutex);
+      if (!lock.held()) return 2;
+      if (lock.owner_died()) (void)lock.MarkConsistent();
+      for (;;) {
+        LockOutcome out;
+        if (!s->cond.Wait(s->mutex, out)) return 3;
+        if (out.owner_died) (void)s->mutex.MarkConsistent();
+      }
+    });
+    // Churning through short timed waits (unlock, futex, relock).
+    // (The analysis cannot follow a relock that may fail with the mutex not held.)
+    auto churner = ForkChild([s = shared_]() IPC_NO_THREAD_SAFETY_ANALYSIS {
+      for (;;) {
+        LockOutcome out;
+        if (!s->mutex.Lock(out)) return 2;
+        if (out.owner_died) (void)s->mutex.MarkConsistent();
+        (void)s->cond.WaitFor(s->mutex, std::chrono::microseconds(200), out);
+        if (out.owner_died) (void)s->mutex.MarkConsistent();
+        if (!out.error || out.error->err == ETIMEDOUT) s->mutex.Unlock();
+      }
+    });
+    // Notifying in a tight loop, with and without the mutex.
+    auto notifier = ForkChild([s = shared_] {
+      for (long i = 0;; ++i) {
+        if (i % 2 == 0) {
+          s->cond.NotifyAll();
+        } else {
+          RobustLock lock(s->mutex);
+          if (lock.owner_died()) (void)lock.MarkConsistent();
+          s->cond.NotifyOne();
+        }
+      }
+      return 0;
+    });
+    ASSERT_TRUE(sleeper.has_value() && churner.has_value() && notifier.has_value());
+    std::this_thread::sleep_for(std::chrono::microseconds(200 + next() % 3000));
+    // Kill in a random order so each is sometimes killed alone with the others still running.
+    Child* order[3] = {&*sleeper, &*churner, &*notifier};
+    for (int i = 2; i > 0; --i) std::swap(order[i], order[next() % (i + 1)]);
+    for (Child* c : order) {
+      auto st = c->Kill(SIGKILL);
+      ASSERT_TRUE(st.has_value());
+      ASSERT_EQ(ExitCode(*st), -SIGKILL) << "round " << round << ": a child ended on its own";
+      shared_->cond.NotifyAll();  // the call that used to block forever
+    }
+    ExpectWaitAndNotifyStillWork(shared_, round);
+    if (::testing::Test::HasFatalFailure()) return;
+  }
 }
 
 TEST(RobustMutex, ThreadsOfOneProcessToo) {
