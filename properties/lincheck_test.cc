@@ -233,15 +233,16 @@ Spec<TreiberStack, std::vector<std::int64_t>, Int64VectorHash> TreiberSpec() {
           {}};
 }
 
-// ASan on the lab's fibers costs ~100 ms per execution (fiber stacks, fake stacks): budgets are
-// cut tenfold there; the default and TSan builds run them in full.
-#if defined(IPCLAB_ASAN)
+// ASan on the lab's fibers costs ~100 ms per execution (fiber stacks, fake stacks) and TSan
+// several times the default build: budgets are cut tenfold there (the exploration is
+// deterministic, so what the cut budgets catch they catch in every build).
+#if defined(IPCLAB_ASAN) || defined(IPCLAB_TSAN)
 constexpr int kSlow = 10;
 #else
 constexpr int kSlow = 1;
 #endif
 
-// Under ASan a property runs its first 10 scenarios only.
+// Under a sanitizer a property runs its first 10 scenarios only.
 #define LINCHECK_LIMIT_CASES()                    \
   do {                                            \
     static int cases = 0;                         \
