@@ -11,6 +11,7 @@
 
 #include "lab/rt/execution.h"
 #include "lab/sync/annotations.h"
+#include "lab/sync/modeled_lock.h"
 
 namespace lab {
 
@@ -23,37 +24,23 @@ class LAB_CAPABILITY("mutex") Mutex {
   Mutex& operator=(const Mutex&) = delete;
 
   void lock(std::source_location loc = std::source_location::current()) LAB_ACQUIRE() {
-    if (auto* ex = rt::Execution::Current()) {
-      ex->Acquire(ref_, this, rt::ObjKind::kMutex, rt::LockMode::kExclusive, rt::kForever, loc);
-    } else {
-      m_.lock();
-    }
+    Modeled::Acquire(ref_, this, rt::kForever, loc, [&] { m_.lock(); return true; });
   }
   bool try_lock(std::source_location loc = std::source_location::current()) LAB_TRY_ACQUIRE(true) {
-    if (auto* ex = rt::Execution::Current()) {
-      return ex->Acquire(ref_, this, rt::ObjKind::kMutex, rt::LockMode::kExclusive, 0, loc);
-    }
-    return m_.try_lock();
+    return Modeled::Acquire(ref_, this, 0, loc, [&] { return m_.try_lock(); });
   }
   template <class Rep, class Period>
   bool try_lock_for(std::chrono::duration<Rep, Period> timeout,
                     std::source_location loc = std::source_location::current()) LAB_TRY_ACQUIRE(true) {
-    if (auto* ex = rt::Execution::Current()) {
-      auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(timeout).count();
-      return ex->Acquire(ref_, this, rt::ObjKind::kMutex, rt::LockMode::kExclusive,
-                         ns <= 0 ? 0 : ns, loc);
-    }
-    return m_.try_lock_for(timeout);
+    return Modeled::Acquire(ref_, this, sync_internal::TimeoutNs(timeout), loc,
+                            [&] { return m_.try_lock_for(timeout); });
   }
   void unlock(std::source_location loc = std::source_location::current()) LAB_RELEASE() {
-    if (auto* ex = rt::Execution::Current()) {
-      ex->Release(ref_, this, rt::ObjKind::kMutex, rt::LockMode::kExclusive, loc);
-    } else {
-      m_.unlock();
-    }
+    Modeled::Release(ref_, this, loc, [&] { m_.unlock(); });
   }
 
  private:
+  using Modeled = sync_internal::ModeledLock<rt::ObjKind::kMutex, rt::LockMode::kExclusive>;
   friend class CondVar;
   std::timed_mutex m_;
   rt::ObjRef ref_;

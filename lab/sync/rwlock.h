@@ -11,6 +11,7 @@
 
 #include "lab/rt/execution.h"
 #include "lab/sync/annotations.h"
+#include "lab/sync/modeled_lock.h"
 
 namespace lab {
 
@@ -22,67 +23,41 @@ class LAB_CAPABILITY("rwlock") RwLock {
   RwLock& operator=(const RwLock&) = delete;
 
   void lock(std::source_location loc = std::source_location::current()) LAB_ACQUIRE() {
-    if (auto* ex = rt::Execution::Current()) {
-      ex->Acquire(ref_, this, rt::ObjKind::kRwLock, rt::LockMode::kExclusive, rt::kForever, loc);
-    } else {
-      m_.lock();
-    }
+    Exclusive::Acquire(ref_, this, rt::kForever, loc, [&] { m_.lock(); return true; });
   }
   bool try_lock(std::source_location loc = std::source_location::current()) LAB_TRY_ACQUIRE(true) {
-    if (auto* ex = rt::Execution::Current()) {
-      return ex->Acquire(ref_, this, rt::ObjKind::kRwLock, rt::LockMode::kExclusive, 0, loc);
-    }
-    return m_.try_lock();
+    return Exclusive::Acquire(ref_, this, 0, loc, [&] { return m_.try_lock(); });
   }
   template <class Rep, class Period>
   bool try_lock_for(std::chrono::duration<Rep, Period> timeout,
                     std::source_location loc = std::source_location::current()) LAB_TRY_ACQUIRE(true) {
-    if (auto* ex = rt::Execution::Current()) {
-      auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(timeout).count();
-      return ex->Acquire(ref_, this, rt::ObjKind::kRwLock, rt::LockMode::kExclusive, ns <= 0 ? 0 : ns, loc);
-    }
-    return m_.try_lock_for(timeout);
+    return Exclusive::Acquire(ref_, this, sync_internal::TimeoutNs(timeout), loc,
+                              [&] { return m_.try_lock_for(timeout); });
   }
   void unlock(std::source_location loc = std::source_location::current()) LAB_RELEASE() {
-    if (auto* ex = rt::Execution::Current()) {
-      ex->Release(ref_, this, rt::ObjKind::kRwLock, rt::LockMode::kExclusive, loc);
-    } else {
-      m_.unlock();
-    }
+    Exclusive::Release(ref_, this, loc, [&] { m_.unlock(); });
   }
   void lock_shared(std::source_location loc = std::source_location::current()) LAB_ACQUIRE_SHARED() {
-    if (auto* ex = rt::Execution::Current()) {
-      ex->Acquire(ref_, this, rt::ObjKind::kRwLock, rt::LockMode::kShared, rt::kForever, loc);
-    } else {
-      m_.lock_shared();
-    }
+    Shared::Acquire(ref_, this, rt::kForever, loc, [&] { m_.lock_shared(); return true; });
   }
   bool try_lock_shared(std::source_location loc = std::source_location::current())
       LAB_TRY_ACQUIRE_SHARED(true) {
-    if (auto* ex = rt::Execution::Current()) {
-      return ex->Acquire(ref_, this, rt::ObjKind::kRwLock, rt::LockMode::kShared, 0, loc);
-    }
-    return m_.try_lock_shared();
+    return Shared::Acquire(ref_, this, 0, loc, [&] { return m_.try_lock_shared(); });
   }
   template <class Rep, class Period>
   bool try_lock_shared_for(std::chrono::duration<Rep, Period> timeout,
                            std::source_location loc = std::source_location::current())
       LAB_TRY_ACQUIRE_SHARED(true) {
-    if (auto* ex = rt::Execution::Current()) {
-      auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(timeout).count();
-      return ex->Acquire(ref_, this, rt::ObjKind::kRwLock, rt::LockMode::kShared, ns <= 0 ? 0 : ns, loc);
-    }
-    return m_.try_lock_shared_for(timeout);
+    return Shared::Acquire(ref_, this, sync_internal::TimeoutNs(timeout), loc,
+                           [&] { return m_.try_lock_shared_for(timeout); });
   }
   void unlock_shared(std::source_location loc = std::source_location::current()) LAB_RELEASE_SHARED() {
-    if (auto* ex = rt::Execution::Current()) {
-      ex->Release(ref_, this, rt::ObjKind::kRwLock, rt::LockMode::kShared, loc);
-    } else {
-      m_.unlock_shared();
-    }
+    Shared::Release(ref_, this, loc, [&] { m_.unlock_shared(); });
   }
 
  private:
+  using Exclusive = sync_internal::ModeledLock<rt::ObjKind::kRwLock, rt::LockMode::kExclusive>;
+  using Shared = sync_internal::ModeledLock<rt::ObjKind::kRwLock, rt::LockMode::kShared>;
   std::shared_timed_mutex m_;
   rt::ObjRef ref_;
 };
