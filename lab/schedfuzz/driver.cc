@@ -49,8 +49,6 @@ rt::ExecutionRecord RunChoices(const std::vector<std::uint32_t>& choices, const 
 ScheduleFuzzer::ScheduleFuzzer(std::function<void()> body, FuzzOptions options)
     : body_(std::move(body)), options_(std::move(options)), strategy_(options_.fallback) {}
 
-double ScheduleFuzzer::seconds() const { return executions_ ? Now() - start_ : 0; }
-
 Outcome ScheduleFuzzer::Run(std::span<const std::uint8_t> input) {
   if (executions_++ == 0) start_ = Now();
   strategy_.SetInput(input);
@@ -60,6 +58,7 @@ Outcome ScheduleFuzzer::Run(std::span<const std::uint8_t> input) {
     rt::Execution ex(rt::FiberBackend::ForThisThread(), strategy_, ConfigOf(options_), nullptr);
     out.record = ex.Run(body_, seed);
   }
+  seconds_ = Now() - start_;
   const rt::Finding* fatal = out.record.Fatal();
   if (!fatal) return out;
 

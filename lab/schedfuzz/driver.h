@@ -49,7 +49,9 @@ class ScheduleFuzzer {
   Outcome Run(std::span<const std::uint8_t> input);
 
   std::uint64_t executions() const { return executions_; }
-  double seconds() const;   // since the first Run
+  // From the start of the first Run to the end of the last execution (shrinking and replaying a
+  // finding excluded), for exec/s.
+  double seconds() const { return seconds_; }
   const FuzzOptions& options() const { return options_; }
   const std::function<void()>& body() const { return body_; }
 
@@ -59,6 +61,7 @@ class ScheduleFuzzer {
   FuzzStrategy strategy_;
   std::uint64_t executions_ = 0;
   double start_ = 0;
+  double seconds_ = 0;
 };
 
 // The libFuzzer entry: runs `input`, adds its interleaving coverage to `counters`, and on a finding

@@ -122,7 +122,7 @@ TEST(ScheduleFuzzer, ReplayFromEnvDoesNothingWithoutLabReplay) {
 }
 
 TEST(ScheduleFuzzerDeathTest, FuzzOneAbortsWithTheReportAndTheCount) {
-  // Choices {1}: at the first choice point run the other thread: enough for AB-BA? Search a bit.
+  // Find a deadlocking input first, then check what the libFuzzer entry does with it.
   ScheduleFuzzer probe(Body(Planted::kAbBa, false), {.shrink_budget = 0});
   Rng rng(5);
   std::vector<std::uint8_t> failing;
