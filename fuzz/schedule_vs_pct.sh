@@ -6,10 +6,12 @@
 # For each planted bug (order_violation: the depth-2 order violation of //lab:pct_test; abba and
 # lost_wakeup of //lab:explore_test) it reports schedules (executions) to the first finding, median
 # over N seeds (S, S+1, ...), and exec/s, for
-#   - libFuzzer driving the fuzz strategy (-seed=S, empty starting corpus, interleaving coverage fed
-#     back through __libfuzzer_extra_counters), at most SECONDS per run;
+#   - libFuzzer driving the fuzz strategy in each encoding (choices, preemptions; -seed=S, empty
+#     starting corpus, interleaving coverage fed back through __libfuzzer_extra_counters), at most
+#     SECONDS per run;
 #   - PCT depth 2 and 3, uniform random (lab::Explore, seeds S...);
-#   - "blind": random byte strings through the same fuzz strategy without libFuzzer (no feedback).
+#   - "blind": random byte strings (length 0..64) through the same fuzz strategy without libFuzzer
+#     (no feedback), in each encoding.
 # A run that does not find the bug counts as more than its budget. --file-reproducers copies the
 # first libFuzzer crash per bug to fuzz/planted/regressions/schedule_<bug> and, with the program
 # byte in front, to fuzz/corpus/lab_schedule_fuzzer/<bug>_failing_schedule (the correct twin must
@@ -39,13 +41,15 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 # Prints "<median executions> <found>/<runs> <median exec/s>" for libFuzzer on bug $1.
+# $2 = the fuzz strategy's encoding (choices | preemptions).
 fuzz_runs() {
-  local b=$1 s i execs=() rates=() found=0
+  local b=$1 enc=$2 s i execs=() rates=() found=0
   for (( i = 0; i < runs; i++ )); do
     s=$((seed + i))
+    rm -rf "$work/$b-$s" "$work/$b-$s".crash-*
     mkdir -p "$work/$b-$s"
     set +e
-    "$bin/schedule_${b}_fuzzer" -seed="$s" -max_total_time="$seconds" -timeout=10 \
+    SCHEDFUZZ_ENCODING=$enc "$bin/schedule_${b}_fuzzer" -seed="$s" -max_total_time="$seconds" -timeout=10 \
       -artifact_prefix="$work/$b-$s." "$work/$b-$s" >"$work/$b-$s.log" 2>&1
     set -e
     line=$(grep -o "schedfuzz: $b: .* after [0-9]* schedules ([0-9.]* s, [0-9]* exec/s)" "$work/$b-$s.log" | head -1 || true)
@@ -53,9 +57,9 @@ fuzz_runs() {
       n=$(sed -E 's/.* after ([0-9]+) schedules.*/\1/' <<<"$line")
       r=$(sed -E 's/.*, ([0-9]+) exec\/s\)/\1/' <<<"$line")
       found=$((found + 1))
-      echo "  libfuzzer bug=$b seed=$s found=1 executions=$n execs_per_sec=$r" >&2
+      echo "  libfuzzer-$enc bug=$b seed=$s found=1 executions=$n execs_per_sec=$r" >&2
       crash=$(ls "$work/$b-$s".crash-* 2>/dev/null | head -1 || true)
-      if (( file )) && [[ -n $crash && ! -e $work/$b.filed ]]; then
+      if (( file )) && [[ $enc == choices && -n $crash && ! -e $work/$b.filed ]]; then
         cp "$crash" "fuzz/planted/regressions/schedule_$b"
         idx=0; for x in "${bugs[@]}"; do [[ $x == "$b" ]] && break; idx=$((idx + 1)); done
         { printf "\\x$(printf %02x "$idx")"; cat "$crash"; } >"fuzz/corpus/lab_schedule_fuzzer/${b}_failing_schedule"
@@ -64,7 +68,7 @@ fuzz_runs() {
       fi
     else
       n=$(( 1 << 62 )); r=$(awk '/exec\/s:/ {v=$NF} END {print v+0}' "$work/$b-$s.log")
-      echo "  libfuzzer bug=$b seed=$s found=0 (not within ${seconds}s)" >&2
+      echo "  libfuzzer-$enc bug=$b seed=$s found=0 (not within ${seconds}s)" >&2
     fi
     execs+=("$n"); rates+=("$r")
   done
@@ -84,7 +88,7 @@ baseline_runs() {
 throughput() {
   local b=$1 lf pct blind
   mkdir -p "$work/tp-$b"
-  SCHEDFUZZ_FIXED=1 "$bin/schedule_${b}_fuzzer" -seed="$seed" -runs="$tp_runs" -print_final_stats=1 \
+  SCHEDFUZZ_FIXED=1 SCHEDFUZZ_ENCODING=choices "$bin/schedule_${b}_fuzzer" -seed="$seed" -runs="$tp_runs" -print_final_stats=1 \
     "$work/tp-$b" >"$work/tp-$b.log" 2>&1 || true
   lf=$(awk '/stat::average_exec_per_sec/ {print $2}' "$work/tp-$b.log")
   pct=$("$bin/schedule_baseline" --fixed --bug "$b" --strategy pct --depth 2 --runs 1 --seed "$seed" --budget "$tp_runs" |
@@ -99,21 +103,23 @@ status=0
 rows=() tp_rows=()
 for b in "${bugs[@]}"; do
   echo "== $b" >&2
-  read -r fe ff fr < <(fuzz_runs "$b")
+  read -r fe ff fr < <(fuzz_runs "$b" choices)
+  read -r fpe fpf fpr < <(fuzz_runs "$b" preemptions)
   [[ $ff == "$runs/$runs" ]] || status=1
   read -r p2e p2f p2r < <(baseline_runs "$b" --strategy pct --depth 2)
   read -r p3e p3f p3r < <(baseline_runs "$b" --strategy pct --depth 3)
   read -r re rf rr < <(baseline_runs "$b" --strategy random)
-  read -r be bf br < <(baseline_runs "$b" --strategy blind)
-  rows+=("| $b | $fe ($ff) | $p2e ($p2f) | $p3e ($p3f) | $re ($rf) | $be ($bf) |")
+  read -r be bf br < <(baseline_runs "$b" --strategy blind --encoding choices)
+  read -r bpe bpf bpr < <(baseline_runs "$b" --strategy blind --encoding preemptions)
+  rows+=("| $b | $fe ($ff) | $fpe ($fpf) | $p2e ($p2f) | $p3e ($p3f) | $re ($rf) | $be ($bf) | $bpe ($bpf) |")
   read -r tl tp tb < <(throughput "$b")
   tp_rows+=("| ${b} (correct twin) | $tl | $tp | $tb |")
 done
 echo
 echo "Schedules (executions) to the first finding, median over $runs seeds from $seed (found/runs); --config=fuzz builds"
 echo
-echo "| bug | libFuzzer + fuzz strategy | PCT d=2 | PCT d=3 | random | blind bytes (fuzz strategy, no feedback) |"
-echo "|---|---|---|---|---|---|"
+echo "| bug | libFuzzer, choices | libFuzzer, preemptions | PCT d=2 | PCT d=3 | random | blind, choices | blind, preemptions |"
+echo "|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
 echo
 echo "Throughput: exec/s over $tp_runs executions of each correct twin, same build"

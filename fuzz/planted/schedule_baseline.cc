@@ -9,7 +9,8 @@
 // `--fixed` explores the correct twin for the whole budget instead (throughput: exec/s of the same
 // program without a finding to stop at; exit 0 when clean).
 // `--strategy blind` feeds uniformly random byte strings (length 0..--max-len) to the schedule
-// fuzzing strategy without coverage feedback: what libFuzzer's guidance adds is the difference.
+// fuzzing strategy (--encoding choices|preemptions) without coverage feedback: what libFuzzer's
+// guidance adds is the difference.
 // Exit 0 when every run found the bug, 1 otherwise, 2 on usage errors.
 #include <algorithm>
 #include <cstdint>
@@ -40,9 +41,10 @@ Run ExploreRun(const lab::schedfuzz::PlantedInfo& p, bool fixed, lab::StrategySp
   return Run{fixed ? r.clean() : r.Found(p.kind), r.executions, r.seconds};
 }
 
-Run BlindRun(const lab::schedfuzz::PlantedInfo& p, bool fixed, std::uint64_t seed, int budget, int max_len) {
+Run BlindRun(const lab::schedfuzz::PlantedInfo& p, bool fixed, std::uint64_t seed, int budget, int max_len,
+             lab::FuzzStrategy::Encoding encoding) {
   lab::schedfuzz::ScheduleFuzzer fuzzer([bug = p.bug, fixed] { lab::schedfuzz::RunPlanted(bug, fixed); },
-                                        {.name = std::string(p.name), .shrink_budget = 0});
+                                        {.name = std::string(p.name), .encoding = encoding, .shrink_budget = 0});
   lab::Rng rng(seed);
   std::vector<std::uint8_t> input;
   Run run;
@@ -76,6 +78,9 @@ int main(int argc, char** argv) {
   app.add_option("--runs", runs, "runs (seeds seed, seed+1, ...)")->check(CLI::Range(1, 1000));
   app.add_option("--budget", budget, "executions per run at most")->check(CLI::Range(1, 100000000));
   app.add_option("--max-len", max_len, "blind: longest random input")->check(CLI::Range(0, 4096));
+  std::string encoding = "choices";
+  app.add_option("--encoding", encoding, "blind: choices | preemptions (lab/strategy/fuzz.h)")
+      ->check(CLI::IsMember({"choices", "preemptions"}));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -89,13 +94,17 @@ int main(int argc, char** argv) {
     std::cerr << "schedule_baseline: no planted bug '" << bug_name << "' (order_violation, abba, lost_wakeup)\n";
     return 2;
   }
-  const std::string label = strategy == "pct" ? fmt::format("pct{}", depth) : strategy;
+  const std::string label = strategy == "pct"     ? fmt::format("pct{}", depth)
+                            : strategy == "blind" ? fmt::format("blind-{}", encoding)
+                                                  : strategy;
+  const auto enc = encoding == "preemptions" ? lab::FuzzStrategy::Encoding::kPreemptions
+                                             : lab::FuzzStrategy::Encoding::kChoices;
   std::vector<std::uint64_t> executions;
   std::vector<double> rates;
   int found = 0;
   for (int i = 0; i < runs; ++i) {
     const std::uint64_t s = seed + static_cast<std::uint64_t>(i);
-    Run r = strategy == "blind"    ? BlindRun(*p, fixed, s, budget, max_len)
+    Run r = strategy == "blind"    ? BlindRun(*p, fixed, s, budget, max_len, enc)
             : strategy == "random" ? ExploreRun(*p, fixed, lab::Random{}, s, budget)
                                    : ExploreRun(*p, fixed, lab::Pct{.depth = depth}, s, budget);
     const double rate = r.seconds > 0 ? static_cast<double>(r.executions) / r.seconds : 0;

@@ -5,7 +5,8 @@
 //
 // Replay a reported token: LAB_REPLAY=<token> schedule_<bug>_fuzzer (exit 1: the finding again).
 // SCHEDFUZZ_FIXED=1 fuzzes the correct twin instead (throughput without a finding to stop at);
-// SCHEDFUZZ_FALLBACK=random selects the random fallback of the fuzz strategy.
+// SCHEDFUZZ_FALLBACK=random and SCHEDFUZZ_ENCODING=preemptions select the fuzz strategy's random
+// fallback and preemption encoding (lab/strategy/fuzz.h).
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -29,6 +30,7 @@ lab::schedfuzz::ScheduleFuzzer& Fuzzer() {
       std::abort();
     }
     const char* fallback = std::getenv("SCHEDFUZZ_FALLBACK");
+    const char* encoding = std::getenv("SCHEDFUZZ_ENCODING");
     const char* fixed_env = std::getenv("SCHEDFUZZ_FIXED");
     const bool fixed = fixed_env && std::string(fixed_env) == "1";
     return new lab::schedfuzz::ScheduleFuzzer(
@@ -36,7 +38,10 @@ lab::schedfuzz::ScheduleFuzzer& Fuzzer() {
         lab::schedfuzz::FuzzOptions{
             .name = std::string(p->name),
             .fallback = fallback && std::string(fallback) == "random" ? lab::FuzzStrategy::Fallback::kRandom
-                                                                      : lab::FuzzStrategy::Fallback::kContinue});
+                                                                      : lab::FuzzStrategy::Fallback::kContinue,
+            .encoding = encoding && std::string(encoding) == "preemptions"
+                            ? lab::FuzzStrategy::Encoding::kPreemptions
+                            : lab::FuzzStrategy::Encoding::kChoices});
   }();
   return *fuzzer;
 }

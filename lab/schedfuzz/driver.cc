@@ -47,7 +47,7 @@ rt::ExecutionRecord RunChoices(const std::vector<std::uint32_t>& choices, const 
 }  // namespace
 
 ScheduleFuzzer::ScheduleFuzzer(std::function<void()> body, FuzzOptions options)
-    : body_(std::move(body)), options_(std::move(options)), strategy_(options_.fallback) {}
+    : body_(std::move(body)), options_(std::move(options)), strategy_(options_.fallback, options_.encoding) {}
 
 Outcome ScheduleFuzzer::Run(std::span<const std::uint8_t> input) {
   if (executions_++ == 0) start_ = Now();

@@ -31,6 +31,7 @@ namespace lab::schedfuzz {
 struct FuzzOptions {
   std::string name{};   // the program, in the finding's header line
   FuzzStrategy::Fallback fallback = FuzzStrategy::Fallback::kContinue;
+  FuzzStrategy::Encoding encoding = FuzzStrategy::Encoding::kChoices;
   std::uint64_t max_steps = 50000;         // as lab::Options
   std::uint64_t starvation_bound = 5000;   // as lab::Options
   int shrink_budget = 300;                 // replays spent shrinking a finding (0: none)

@@ -95,6 +95,46 @@ TEST(FuzzStrategy, RandomFallbackDependsOnTheInputAndCoversEveryAlternative) {
   for (std::size_t x : a) EXPECT_LT(x, 4u);
 }
 
+TEST(FuzzStrategy, PreemptionsEncodingContinuesThenSwitchesAtEachGap) {
+  FuzzStrategy f(FuzzStrategy::Fallback::kContinue, FuzzStrategy::Encoding::kPreemptions);
+  // Continue for 2 points then switch to the 1st thread after the current; then right away (gap 0)
+  // to the 2nd after it; then continue forever (no more pairs; the odd byte is ignored).
+  const std::vector<std::uint8_t> bytes = {2, 0, 0, 1, 9};
+  f.SetInput(bytes);
+  f.NewExecution(0);
+  std::vector<ThreadId> t = {0, 1, 2};
+  auto at = [&](std::size_t index, ThreadId current) {
+    Choices c = ThreadChoice(t, current);
+    c.index = index;
+    return f.Pick(c);
+  };
+  EXPECT_EQ(at(0, 1), 1u);   // continue T1
+  EXPECT_EQ(at(1, 1), 1u);
+  EXPECT_EQ(at(2, 1), 2u);   // switch: the first after T1 is T2
+  EXPECT_EQ(at(3, 2), 1u);   // gap 0: switch again, target 1 = the second after T2, cyclically: T1
+  EXPECT_EQ(at(4, 1), 1u);   // input exhausted: continue
+  EXPECT_EQ(at(5, 1), 1u);
+  EXPECT_EQ(f.fallback_choices(), 2u);
+}
+
+TEST(FuzzStrategy, APreemptionIsAlwaysAnotherThreadWhenTheCurrentMayContinue) {
+  std::vector<ThreadId> t = {0, 1};
+  for (int target = 0; target < 256; ++target) {
+    FuzzStrategy f(FuzzStrategy::Fallback::kContinue, FuzzStrategy::Encoding::kPreemptions);
+    const std::vector<std::uint8_t> bytes = {0, static_cast<std::uint8_t>(target)};
+    f.SetInput(bytes);
+    f.NewExecution(0);
+    EXPECT_EQ(f.Pick(ThreadChoice(t, 0)), 1u);
+  }
+  // The current thread is blocked: the target picks among the alternatives.
+  FuzzStrategy f(FuzzStrategy::Fallback::kContinue, FuzzStrategy::Encoding::kPreemptions);
+  const std::vector<std::uint8_t> bytes = {0, 3};
+  f.SetInput(bytes);
+  f.NewExecution(0);
+  std::vector<ThreadId> three = {0, 1, 2};
+  EXPECT_EQ(f.Pick(ThreadChoice(three, 1, false)), 0u);   // 3 % 3
+}
+
 TEST(FuzzStrategy, HashInputIsFnv1a) {
   EXPECT_EQ(HashInput({}), 0xcbf29ce484222325ull);
   const std::vector<std::uint8_t> a = {'a'};
