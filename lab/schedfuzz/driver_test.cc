@@ -122,6 +122,8 @@ TEST(ScheduleFuzzer, ReplayFromEnvDoesNothingWithoutLabReplay) {
 }
 
 TEST(ScheduleFuzzerDeathTest, FuzzOneAbortsWithTheReportAndTheCount) {
+  // A fresh process for the child: under TSan a forked child of this process misreads the fibers.
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
   // Find a deadlocking input first, then check what the libFuzzer entry does with it.
   ScheduleFuzzer probe(Body(Planted::kAbBa, false), {.shrink_budget = 0});
   Rng rng(5);
