@@ -6,10 +6,12 @@
 // Replay a reported token: LAB_REPLAY=<token> schedule_<bug>_fuzzer (exit 1: the finding again).
 // SCHEDFUZZ_FIXED=1 fuzzes the correct twin instead (throughput without a finding to stop at);
 // SCHEDFUZZ_FALLBACK=random and SCHEDFUZZ_ENCODING=preemptions select the fuzz strategy's random
-// fallback and preemption encoding (lab/strategy/fuzz.h).
+// fallback and preemption encoding (lab/strategy/fuzz.h); SCHEDFUZZ_NO_INTERLEAVING_COVERAGE=1
+// feeds libFuzzer code coverage only (the ablation in docs/fuzzing.md).
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <span>
 #include <string>
 
 #include "fuzz/extra_counters.h"
@@ -54,5 +56,10 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  return lab::schedfuzz::FuzzOne(Fuzzer(), {data, size}, ipclab::fuzz::ExtraCounters());
+  static const bool interleaving_coverage = [] {
+    const char* off = std::getenv("SCHEDFUZZ_NO_INTERLEAVING_COVERAGE");
+    return !(off && std::string(off) == "1");
+  }();
+  return lab::schedfuzz::FuzzOne(Fuzzer(), {data, size},
+                                 interleaving_coverage ? ipclab::fuzz::ExtraCounters() : std::span<std::uint8_t>());
 }
