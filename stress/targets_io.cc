@@ -27,6 +27,7 @@
 #include "ipc/shm/segment.h"
 #include "ipc/sys/fd.h"
 #include "stress/chaos_point.h"
+#include "stress/proc.h"
 #include "stress/targets.h"
 
 namespace stress {
@@ -255,17 +256,6 @@ RunReport RunPipe(Chaos& chaos, PipeReaderKind kind) {
 }
 
 // --- Lock files ----------------------------------------------------------------------------------
-
-bool Running(pid_t pid) {
-  std::FILE* f = std::fopen(fmt::format("/proc/{}/stat", pid).c_str(), "r");
-  if (!f) return false;
-  char buf[512];
-  std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
-  std::fclose(f);
-  buf[n] = '\0';
-  const char* close = std::strrchr(buf, ')');
-  return close && close[1] == ' ' && close[2] != 'Z' && close[2] != 'X';
-}
 
 struct Occupancy {
   std::atomic<std::int32_t> holder;
