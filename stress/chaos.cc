@@ -666,7 +666,6 @@ RunReport Chaos::Finish() {
                  fmt::format("their operation counts: {}", fmt::join(ops, ", ")));
     }
   }
-  r.first_finding_seconds = first_finding_seconds_;
   if (config_.min_share > 0 && findings_.empty()) {
     for (std::size_t i : Starved(shares, config_.min_share)) {
       AddFinding("starvation",
@@ -685,6 +684,8 @@ RunReport Chaos::Finish() {
                removed ? "reaped" : "could not reap: " + removed.error().message());
   }
   r.findings = findings_;
+  // (Set last: the starvation and leak checks above are findings too, due at the end of the run.)
+  r.first_finding_seconds = first_finding_seconds_;
   return r;
 }
 
