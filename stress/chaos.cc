@@ -349,7 +349,9 @@ void Chaos::SendSignal(int index) {
       std::uniform_real_distribution<double>(0, 1)(rng_) < config_.thread_signal_share) {
     auto now = std::chrono::steady_clock::now();
     if (slot.threads.empty() || now - slot.threads_read > std::chrono::milliseconds(20)) {
-      slot.threads = ThreadIds(pid);
+      // Threads that take the storm (SIGUSR1 stands for all five: participants block or unblock
+      // them together).
+      slot.threads = ThreadIds(pid, SIGUSR1);
       slot.threads_read = now;
     }
     if (!slot.threads.empty()) tid = slot.threads[rng_() % slot.threads.size()];

@@ -314,8 +314,18 @@ RunReport RunFifo(Chaos& chaos) {
       chaos.Spawn("writer", [&, w](Participant& p) -> int {
         ::signal(SIGPIPE, SIG_IGN);
         st->writer_pid[w].store(::getpid());
-        auto fd = ipc::pipe::OpenFifoWriter(*path, ipc::sys::Deadline::After(5s));
-        if (!fd) return p.Fail("open writer: " + fd.error().message());
+        // Short waits: an incarnation started just before the stop flag must not wait for a reader
+        // that has already drained and left.
+        std::optional<ipc::sys::Fd> fd;
+        while (!fd) {
+          if (p.stopping()) {
+            st->writers_done[w].store(1);
+            return 0;
+          }
+          auto f = ipc::pipe::OpenFifoWriter(*path, ipc::sys::Deadline::After(100ms));
+          if (f) fd.emplace(std::move(*f));
+          else if (f.error().err != ETIMEDOUT) return p.Fail("open writer: " + f.error().message());
+        }
         ipc::pipe::PipeWriter writer(fd->get(), static_cast<std::uint32_t>(::getpid()));
         std::vector<std::byte> m;
         while (!p.stopping()) {
