@@ -324,7 +324,9 @@ RunReport RunFifo(Chaos& chaos) {
           }
           auto f = ipc::pipe::OpenFifoWriter(*path, ipc::sys::Deadline::After(100ms));
           if (f) fd.emplace(std::move(*f));
-          else if (f.error().err != ETIMEDOUT) return p.Fail("open writer: " + f.error().message());
+          // ENXIO: no reader yet and the short deadline had passed before the first try (a loaded
+          // machine); ETIMEDOUT: none within it. Both: try again.
+          else if (f.error().err != ETIMEDOUT && f.error().err != ENXIO) return p.Fail("open writer: " + f.error().message());
         }
         ipc::pipe::PipeWriter writer(fd->get(), static_cast<std::uint32_t>(::getpid()));
         std::vector<std::byte> m;
