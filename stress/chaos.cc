@@ -3,6 +3,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,6 +25,7 @@
 #include "ipc/shm/segment.h"
 #include "ipc/signal/signal.h"
 #include "ipc/sys/sys.h"
+#include "stress/proc.h"
 
 namespace stress {
 
@@ -31,6 +33,9 @@ struct SharedSlot {
   std::atomic<std::int32_t> pid;
   std::atomic<std::uint64_t> ops;
   std::atomic<std::uint64_t> signals;
+  std::atomic<std::uint64_t> thread_signals;  // handled on a thread other than the main one
+  std::atomic<std::uint64_t> rt_values;       // real-time values that arrived intact
+  std::atomic<std::uint64_t> rt_bad_values;   // ... and altered
   std::atomic<std::uint64_t> waits[kWaitBuckets];
   std::atomic<std::uint64_t> wait_max;
   std::atomic<std::int32_t> waiting;  // lock id, -1 none
@@ -52,6 +57,8 @@ struct ChaosSegment {
 };
 
 struct Chaos::Slot {
+  std::vector<pid_t> threads;  // of the current incarnation, refreshed every few ms
+  std::chrono::steady_clock::time_point threads_read{};
   std::string role;
   Body body;
   SpawnOptions options;
@@ -67,9 +74,25 @@ ChaosShared* g_shared = nullptr;
 int g_index = -1;
 bool g_unsafe_handler = false;
 
-void ParticipantHandler(int signo, siginfo_t*, void*) {
+// A real-time signal's value: 16 random bits and 15 check bits derived from them.
+int SignalValue(std::uint64_t r) {
+  std::uint32_t low = static_cast<std::uint32_t>(r & 0xffff);
+  return static_cast<int>(low | (((low * 40503u + 7u) & 0x7fffu) << 16));
+}
+bool SignalValueIntact(int value) {
+  auto v = static_cast<std::uint32_t>(value);
+  return value >= 0 && (v >> 16) == (((v & 0xffffu) * 40503u + 7u) & 0x7fffu);
+}
+
+void ParticipantHandler(int signo, siginfo_t* info, void*) {
   int saved = errno;
-  g_shared->slots[g_index].signals.fetch_add(1, std::memory_order_relaxed);
+  SharedSlot& slot = g_shared->slots[g_index];
+  slot.signals.fetch_add(1, std::memory_order_relaxed);
+  if (::gettid() != ::getpid()) slot.thread_signals.fetch_add(1, std::memory_order_relaxed);
+  if (signo >= SIGRTMIN && info != nullptr && info->si_code == SI_QUEUE) {
+    (SignalValueIntact(info->si_value.sival_int) ? slot.rt_values : slot.rt_bad_values)
+        .fetch_add(1, std::memory_order_relaxed);
+  }
   if (g_unsafe_handler) {
     // Planted bug: malloc and snprintf are not async-signal-safe. A signal that lands while the
     // interrupted code holds malloc's arena lock deadlocks here.
@@ -225,6 +248,7 @@ int Chaos::Spawn(std::string_view role, Body body, SpawnOptions options) {
 
 void Chaos::StartIncarnation(int index) {
   Slot& slot = *slots_[index];
+  slot.threads.clear();
   SharedSlot& shared = shared_->slots[index];
   shared.waiting.store(-1);
   for (auto& h : shared.held) h.store(-1);
@@ -317,14 +341,46 @@ void Chaos::SendSignal(int index) {
   pid_t pid = slot.child->pid();
   static const int kStandard[] = {SIGUSR1, SIGUSR2, SIGALRM};
   int pick = static_cast<int>(rng_() % (config_.realtime_signals ? 5 : 3));
-  if (pick < 3) {
-    if (ipc::sys::Call("kill", fmt::format("pid {}", pid), [&] { return ::kill(pid, kStandard[pick]); })) {
-      ++signals_sent_;
+  int signo = pick < 3 ? kStandard[pick] : SIGRTMIN + (pick - 3);
+  int value = SignalValue(rng_());
+  // One thread of the participant, or the process.
+  pid_t tid = 0;
+  if (config_.thread_signal_share > 0 &&
+      std::uniform_real_distribution<double>(0, 1)(rng_) < config_.thread_signal_share) {
+    auto now = std::chrono::steady_clock::now();
+    if (slot.threads.empty() || now - slot.threads_read > std::chrono::milliseconds(20)) {
+      // Threads that take the storm (SIGUSR1 stands for all five: participants block or unblock
+      // them together).
+      slot.threads = ThreadIds(pid, SIGUSR1);
+      slot.threads_read = now;
     }
-  } else {
-    int value = static_cast<int>(rng_() & 0x7fffffff);
-    if (ipc::signal::Queue(pid, SIGRTMIN + (pick - 3), value)) ++signals_sent_;  // EAGAIN: queue full
+    if (!slot.threads.empty()) tid = slot.threads[rng_() % slot.threads.size()];
   }
+  bool sent = false;
+  if (tid != 0) {
+    // ESRCH: the thread ended since the list was read (the list is refreshed soon).
+    if (pick < 3) {
+      sent = ipc::sys::Call("tgkill", fmt::format("tid {}", tid),
+                            [&] { return static_cast<int>(::syscall(SYS_tgkill, pid, tid, signo)); })
+                 .has_value();
+    } else {
+      siginfo_t info{};
+      info.si_signo = signo;
+      info.si_code = SI_QUEUE;
+      info.si_pid = ::getpid();
+      info.si_uid = ::getuid();
+      info.si_value.sival_int = value;
+      sent = ipc::sys::Call("rt_tgsigqueueinfo", fmt::format("tid {}", tid), [&] {
+               return static_cast<int>(::syscall(SYS_rt_tgsigqueueinfo, pid, tid, signo, &info));
+             }).has_value();  // EAGAIN: the real-time queue is full
+    }
+    if (sent) ++signals_to_threads_;
+  } else if (pick < 3) {
+    sent = ipc::sys::Call("kill", fmt::format("pid {}", pid), [&] { return ::kill(pid, signo); }).has_value();
+  } else {
+    sent = ipc::signal::Queue(pid, signo, value).has_value();  // EAGAIN: queue full
+  }
+  if (sent) ++signals_sent_;
 }
 
 void Chaos::Shuffle(int index) {
@@ -569,6 +625,7 @@ RunReport Chaos::Finish() {
   r.crashes_injected = r.kills_injected + r.crash_point_kills;
   r.respawns = respawns_;
   r.signals_sent = signals_sent_;
+  r.signals_to_threads = signals_to_threads_;
   r.recoveries = shared_->recoveries.load();
   r.messages_lost = shared_->lost.load();
   r.rerun = config_.rerun;
@@ -581,6 +638,13 @@ RunReport Chaos::Finish() {
     p.ops = sh.ops.load();
     p.incarnations = slots_[i]->incarnations;
     p.signals_received = sh.signals.load();
+    p.thread_signals_received = sh.thread_signals.load();
+    r.thread_signals_delivered += p.thread_signals_received;
+    r.rt_values_delivered += sh.rt_values.load();
+    if (std::uint64_t bad = sh.rt_bad_values.load(); bad > 0) {
+      AddFinding("invariant-violation",
+                 fmt::format("{}#{} received {} real-time signals whose value was altered", p.role, i, bad));
+    }
     std::vector<std::uint64_t> hist(kWaitBuckets);
     for (std::size_t b = 0; b < kWaitBuckets; ++b) hist[b] = sh.waits[b].load();
     p.wait_p50_ns = Percentile(hist, 0.5);
@@ -592,7 +656,18 @@ RunReport Chaos::Finish() {
     r.participants.push_back(p);
   }
   r.jain_index = JainIndex(shares);
-  r.first_finding_seconds = first_finding_seconds_;
+  std::map<std::string, std::vector<double>> by_role;
+  for (const auto& p : r.participants) by_role[p.role].push_back(static_cast<double>(p.ops));
+  for (const auto& [role, ops] : by_role) {
+    r.jain_by_role[role] = JainIndex(ops);
+    if (config_.min_role_jain > 0 && ops.size() > 1 && r.jain_by_role[role] < config_.min_role_jain &&
+        findings_.empty()) {
+      AddFinding("starvation",
+                 fmt::format("the {}s' Jain fairness index is {:.3f}, below the bound {:.2f}", role,
+                             r.jain_by_role[role], config_.min_role_jain),
+                 fmt::format("their operation counts: {}", fmt::join(ops, ", ")));
+    }
+  }
   if (config_.min_share > 0 && findings_.empty()) {
     for (std::size_t i : Starved(shares, config_.min_share)) {
       AddFinding("starvation",
@@ -611,6 +686,8 @@ RunReport Chaos::Finish() {
                removed ? "reaped" : "could not reap: " + removed.error().message());
   }
   r.findings = findings_;
+  // (Set last: the starvation and leak checks above are findings too, due at the end of the run.)
+  r.first_finding_seconds = first_finding_seconds_;
   return r;
 }
 
@@ -625,15 +702,20 @@ std::string RunReport::Json() const {
   j["respawns"] = respawns;
   j["signals_sent"] = signals_sent;
   j["signals_delivered"] = signals_delivered;
+  j["signals_to_threads"] = signals_to_threads;
+  j["thread_signals_delivered"] = thread_signals_delivered;
+  j["rt_values_delivered"] = rt_values_delivered;
   j["recoveries"] = recoveries;
   j["messages_lost"] = messages_lost;
   j["leaks"] = leaks;
   j["jain_index"] = jain_index;
+  j["jain_by_role"] = jain_by_role;
   if (first_finding_seconds >= 0) j["first_finding_seconds"] = first_finding_seconds;
   j["participants"] = nlohmann::json::array();
   for (const auto& p : participants) {
     j["participants"].push_back({{"role", p.role}, {"index", p.index}, {"ops", p.ops},
                                  {"incarnations", p.incarnations}, {"signals", p.signals_received},
+                                 {"thread_signals", p.thread_signals_received},
                                  {"wait_p50_ns", p.wait_p50_ns}, {"wait_p99_ns", p.wait_p99_ns},
                                  {"wait_max_ns", p.wait_max_ns}});
   }
@@ -647,10 +729,12 @@ std::string RunReport::Json() const {
 
 std::string RunReport::Text() const {
   std::string out = fmt::format(
-      "seed {}: {:.1f} s, {} ops, {} crashes injected ({} kills, {} at crash points), {} signals sent / "
-      "{} delivered, {} recoveries, {} messages lost (documented), {} leaks, Jain index {:.3f}\n",
+      "seed {}: {:.1f} s, {} ops, {} crashes injected ({} kills, {} at crash points), {} signals sent "
+      "({} to single threads) / {} delivered ({} on non-main threads, {} real-time values intact), "
+      "{} recoveries, {} messages lost (documented), {} leaks, Jain index {:.3f}\n",
       seed, seconds, operations, crashes_injected, kills_injected, crash_point_kills, signals_sent,
-      signals_delivered, recoveries, messages_lost, leaks, jain_index);
+      signals_to_threads, signals_delivered, thread_signals_delivered, rt_values_delivered, recoveries,
+      messages_lost, leaks, jain_index);
   for (const auto& f : findings) {
     out += fmt::format("{}: {}\n{}", f.kind, f.summary, f.details.empty() ? "" : f.details + (f.details.ends_with('\n') ? "" : "\n"));
   }

@@ -15,8 +15,11 @@
 //
 // While Run() goes, the driver, every ~millisecond:
 //   - sends signals (SIGUSR1, SIGUSR2, SIGALRM, and SIGRTMIN/SIGRTMIN+1 with a value via
-//     sigqueue) to random participants at `signals_per_second`; participants handle them without
-//     SA_RESTART, so every blocking call they make sees EINTR;
+//     sigqueue) to random participants at `signals_per_second`, a share of them (tgkill,
+//     rt_tgsigqueueinfo) to one random thread of the participant (/proc/PID/task); participants
+//     handle them without SA_RESTART, so every blocking call they make, in any thread, sees EINTR.
+//     A real-time signal's value carries its own check bits; a value that arrives altered is a
+//     finding (invariant-violation);
 //   - SIGKILLs a random killable participant at `kills_per_second` and respawns it (the same body,
 //     a new incarnation with its own seed); crash points in the code (chaos_point.h) kill with
 //     probability `crash_point_permille` and are respawned the same way;
@@ -45,6 +48,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <random>
 #include <string>
@@ -68,12 +72,20 @@ struct ChaosConfig {
                  .max_sleep_us = 200, .crash_ppm = 0};
   double signals_per_second = 0;
   bool realtime_signals = true;  // also sigqueue SIGRTMIN/SIGRTMIN+1 with values
+  // Share of the storm aimed at one random thread of the participant (tgkill, and
+  // rt_tgsigqueueinfo for the real-time signals with values) instead of the process: a process
+  // signal goes to whichever thread does not block it (usually the main one), a thread signal
+  // interrupts exactly that thread's blocking call.
+  double thread_signal_share = 0.5;
   double kills_per_second = 0;
   bool shuffle_affinity = true;
   bool shuffle_nice = true;
   std::chrono::milliseconds hang_after{3000};
   std::chrono::milliseconds exit_grace{5000};
   double min_share = 0;  // starvation bound (fraction of the mean op count); 0 = off
+  // Starvation bound on Jain's fairness index among the participants of one role (they do the
+  // same work, so their operation counts are comparable; readers and writers are not); 0 = off.
+  double min_role_jain = 0;
   // Planted bug: the participants' signal handler also calls malloc and snprintf, which are not
   // async-signal-safe (a signal landing inside malloc deadlocks it).
   bool unsafe_signal_handler = false;
@@ -97,6 +109,7 @@ struct ParticipantStats {
   std::uint64_t ops = 0;
   std::uint64_t incarnations = 0;
   std::uint64_t signals_received = 0;
+  std::uint64_t thread_signals_received = 0;  // on a thread other than the main one
   std::uint64_t wait_p50_ns = 0, wait_p99_ns = 0, wait_max_ns = 0;
 };
 
@@ -110,10 +123,14 @@ struct RunReport {
   std::uint64_t respawns = 0;
   std::uint64_t signals_sent = 0;
   std::uint64_t signals_delivered = 0;
+  std::uint64_t signals_to_threads = 0;     // of those sent: aimed at one thread (tgkill)
+  std::uint64_t thread_signals_delivered = 0;  // handled on a thread other than the main one
+  std::uint64_t rt_values_delivered = 0;    // real-time signals whose value arrived intact
   std::uint64_t recoveries = 0;            // Participant::Recovered()
   std::uint64_t messages_lost = 0;         // as the target documents for crashes
   std::uint64_t leaks = 0;
   double jain_index = 1;
+  std::map<std::string, double> jain_by_role;  // Jain's index among each role's participants
   double first_finding_seconds = -1;  // when the driver saw the first finding; -1 none
   std::vector<ParticipantStats> participants;
   std::vector<Finding> findings;
@@ -198,6 +215,7 @@ class Chaos {
   void AddLost(std::uint64_t n);
   // Counters a target may need while checking.
   std::uint64_t crashes_injected() const;
+  bool has_findings() const { return !findings_.empty(); }
   std::uint64_t deaths(int index) const;  // incarnations of participant `index` that were killed
 
  private:
@@ -219,7 +237,7 @@ class Chaos {
   std::vector<std::string> locks_;
   std::vector<Finding> findings_;
   std::vector<std::string> orphaned_locks_;
-  std::uint64_t kills_ = 0, respawns_ = 0, signals_sent_ = 0;
+  std::uint64_t kills_ = 0, respawns_ = 0, signals_sent_ = 0, signals_to_threads_ = 0;
   std::uint64_t last_ops_ = 0;
   std::chrono::steady_clock::time_point started_, last_progress_, last_tick_;
   bool hung_ = false;

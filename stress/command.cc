@@ -145,7 +145,8 @@ int Campaign(const Options& o) {
   nlohmann::json findings = nlohmann::json::array();
   std::map<std::string, std::uint64_t> sums;
   const char* kSummed[] = {"operations", "crashes_injected", "kills_injected", "crash_point_kills", "respawns",
-                           "signals_sent", "signals_delivered", "recoveries", "messages_lost", "leaks"};
+                           "signals_sent", "signals_delivered", "signals_to_threads", "thread_signals_delivered",
+                           "rt_values_delivered", "recoveries", "messages_lost", "leaks"};
   double min_jain = 1;
   int runs = 0;
   auto started = std::chrono::steady_clock::now();
@@ -230,21 +231,26 @@ int Campaign(const Options& o) {
     std::printf("%s\n", j.dump(2).c_str());
   } else {
     std::printf("%s: %.0f s, %d runs, %llu ops, %llu crashes injected (%llu kills, %llu at crash points), "
-                "%llu respawns, %llu signals sent / %llu delivered, %llu recoveries, %llu messages lost "
-                "(documented), %llu leaks, min Jain index %.3f\n",
+                "%llu respawns, %llu signals sent (%llu to single threads) / %llu delivered (%llu on non-main "
+                "threads, %llu real-time values intact), %llu recoveries, %llu messages lost (documented), "
+                "%llu leaks, min Jain index %.3f\n",
                 target->name.c_str(), secs, runs, static_cast<unsigned long long>(sums["operations"]),
                 static_cast<unsigned long long>(sums["crashes_injected"]),
                 static_cast<unsigned long long>(sums["kills_injected"]),
                 static_cast<unsigned long long>(sums["crash_point_kills"]),
                 static_cast<unsigned long long>(sums["respawns"]),
                 static_cast<unsigned long long>(sums["signals_sent"]),
+                static_cast<unsigned long long>(sums["signals_to_threads"]),
                 static_cast<unsigned long long>(sums["signals_delivered"]),
+                static_cast<unsigned long long>(sums["thread_signals_delivered"]),
+                static_cast<unsigned long long>(sums["rt_values_delivered"]),
                 static_cast<unsigned long long>(sums["recoveries"]),
                 static_cast<unsigned long long>(sums["messages_lost"]),
                 static_cast<unsigned long long>(sums["leaks"]), min_jain);
     for (const auto& f : findings) {
-      std::printf("%s: %s\n%s", f.value("kind", "").c_str(), f.value("summary", "").c_str(),
-                  f.value("details", "").c_str());
+      std::string details = f.value("details", "");
+      if (!details.empty() && details.back() != '\n') details += '\n';
+      std::printf("%s: %s\n%s", f.value("kind", "").c_str(), f.value("summary", "").c_str(), details.c_str());
     }
   }
   for (const auto& f : findings) {

@@ -23,6 +23,8 @@ const std::vector<Target>& AllTargets() {
     AddRingTargets(t);
     AddSyncTargets(t);
     AddIoTargets(t);
+    AddSocketTargets(t);
+    AddProblemTargets(t);
     return t;
   }();
   return targets;

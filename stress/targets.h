@@ -48,6 +48,8 @@ RunReport RunTarget(const Target& target, std::uint64_t seed, std::chrono::milli
 void AddRingTargets(std::vector<Target>& out);
 void AddSyncTargets(std::vector<Target>& out);
 void AddIoTargets(std::vector<Target>& out);
+void AddSocketTargets(std::vector<Target>& out);
+void AddProblemTargets(std::vector<Target>& out);
 
 // The cc_test that runs a target: "planted/plain_mutex" -> "planted_plain_mutex_test".
 std::string TestTargetName(const std::string& target);

@@ -27,6 +27,7 @@
 #include "ipc/shm/segment.h"
 #include "ipc/sys/fd.h"
 #include "stress/chaos_point.h"
+#include "stress/proc.h"
 #include "stress/targets.h"
 
 namespace stress {
@@ -254,18 +255,140 @@ RunReport RunPipe(Chaos& chaos, PipeReaderKind kind) {
   return chaos.Finish();
 }
 
-// --- Lock files ----------------------------------------------------------------------------------
+// --- FIFO with chunked messages, writers killed mid-message ------------------------------------
+//
+// Messages of 100 to 12000 bytes: up to three PIPE_BUF records each, so a writer killed between
+// its records (the `pipe.between_records` crash point inside ipc/pipe, or a driver SIGKILL) leaves
+// a partial message in the FIFO. The reader must keep every other writer's stream intact: the
+// dead incarnation's chunks carry its own writer id (its pid) and are never completed, and the
+// new incarnation sends that sequence number again. A writer killed after Send returned but
+// before it recorded the send may send the same sequence number once more (a new incarnation
+// tag): accepted as a resend after a crash, never otherwise.
 
-bool Running(pid_t pid) {
-  std::FILE* f = std::fopen(fmt::format("/proc/{}/stat", pid).c_str(), "r");
-  if (!f) return false;
-  char buf[512];
-  std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
-  std::fclose(f);
-  buf[n] = '\0';
-  const char* close = std::strrchr(buf, ')');
-  return close && close[1] == ' ' && close[2] != 'Z' && close[2] != 'X';
+struct FifoState {
+  std::atomic<std::uint64_t> sent[kWriters];       // last seq whose Send returned
+  std::atomic<std::uint64_t> received[kWriters];   // last seq the reader took
+  std::atomic<std::uint64_t> incarnation[kWriters];  // of the last message taken
+  std::atomic<std::int32_t> writer_pid[kWriters];  // the current incarnation
+  std::atomic<std::uint32_t> writers_done[kWriters];
+  std::atomic<std::uint64_t> resent;
+};
+
+struct FifoHead {
+  std::uint64_t writer, seq, incarnation, sum;
+};
+
+std::string AcceptFifo(FifoState& st, const std::vector<std::byte>& m) {
+  if (m.size() < sizeof(FifoHead)) return fmt::format("message of {} bytes", m.size());
+  FifoHead h;
+  std::memcpy(&h, m.data(), sizeof h);
+  if (h.writer >= kWriters) return fmt::format("unknown writer {}", h.writer);
+  std::uint64_t sum = Checksum(m.data() + sizeof h, m.size() - sizeof h) ^ h.seq ^ (h.writer << 56);
+  if (sum != h.sum) return fmt::format("checksum mismatch on seq {} of writer {} ({} bytes)", h.seq, h.writer, m.size());
+  std::uint64_t last = st.received[h.writer].load();
+  if (h.seq == last && h.incarnation > st.incarnation[h.writer].load()) {
+    st.resent.fetch_add(1);  // sent again by the next incarnation of a writer killed after Send
+  } else if (h.seq != last + 1) {
+    return fmt::format("writer {}: seq {} after {} ({})", h.writer, h.seq, last, h.seq <= last ? "duplicate" : "lost");
+  }
+  st.received[h.writer].store(h.seq);
+  st.incarnation[h.writer].store(h.incarnation);
+  return {};
 }
+
+RunReport RunFifo(Chaos& chaos) {
+  std::optional<ipc::shm::Segment> seg;
+  auto s = ipc::shm::Segment::CreatePosix("fifostate", sizeof(FifoState));
+  auto dir = ipc::audit::PrivateDir::Create("stress-fifo");
+  if (!s || !dir) {
+    chaos.AddFinding("invariant-violation", "setup failed");
+    return chaos.Finish();
+  }
+  seg.emplace(std::move(*s));
+  auto* st = new (seg->payload().data()) FifoState{};
+  auto path = ipc::pipe::MakeFifo(*dir, "fifo");
+  if (!path) {
+    chaos.AddFinding("invariant-violation", "mkfifo: " + path.error().message());
+  } else {
+    for (int w = 0; w < kWriters; ++w) {
+      chaos.Spawn("writer", [&, w](Participant& p) -> int {
+        ::signal(SIGPIPE, SIG_IGN);
+        st->writer_pid[w].store(::getpid());
+        // Short waits: an incarnation started just before the stop flag must not wait for a reader
+        // that has already drained and left.
+        std::optional<ipc::sys::Fd> fd;
+        while (!fd) {
+          if (p.stopping()) {
+            st->writers_done[w].store(1);
+            return 0;
+          }
+          auto f = ipc::pipe::OpenFifoWriter(*path, ipc::sys::Deadline::After(100ms));
+          if (f) fd.emplace(std::move(*f));
+          // ENXIO: no reader yet and the short deadline had passed before the first try (a loaded
+          // machine); ETIMEDOUT: none within it. Both: try again.
+          else if (f.error().err != ETIMEDOUT && f.error().err != ENXIO) return p.Fail("open writer: " + f.error().message());
+        }
+        ipc::pipe::PipeWriter writer(fd->get(), static_cast<std::uint32_t>(::getpid()));
+        std::vector<std::byte> m;
+        while (!p.stopping()) {
+          std::uint64_t seq = st->sent[w].load() + 1;
+          m.resize(sizeof(FifoHead) + 100 + p.rng()() % 11900);
+          for (std::size_t i = sizeof(FifoHead); i < m.size(); ++i) m[i] = static_cast<std::byte>(p.rng()());
+          FifoHead h{static_cast<std::uint64_t>(w), seq, p.incarnation(), 0};
+          h.sum = Checksum(m.data() + sizeof h, m.size() - sizeof h) ^ seq ^ (h.writer << 56);
+          std::memcpy(m.data(), &h, sizeof h);
+          auto t0 = Clock::now();
+          if (auto r = writer.Send(m); !r) return p.Fail("send: " + r.error().message());
+          st->sent[w].store(seq);
+          p.Done(Clock::now() - t0);
+        }
+        st->writers_done[w].store(1);
+        return 0;
+      }, {.killable = true});
+    }
+    chaos.Spawn("reader", [&](Participant& p) -> int {
+      auto rd = ipc::pipe::OpenFifoReader(*path, ipc::pipe::FifoOpen::kNonBlock);
+      if (!rd) return p.Fail("open reader: " + rd.error().message());
+      // The reader holds a write end too: the FIFO never reports end of file while writers die
+      // and respawn (and their opens never wait for a reader).
+      auto self = ipc::pipe::OpenFifoWriter(*path, ipc::sys::Deadline::After(5s));
+      if (!self) return p.Fail("open own writer: " + self.error().message());
+      if (auto b = ipc::sys::SetNonBlocking(rd->get(), false); !b) return p.Fail("blocking: " + b.error().message());
+      ipc::pipe::PipeReader reader(rd->get());
+      for (;;) {
+        // After the stop flag no writer is respawned and none starts a message: once each has
+        // ended (or was killed), what is left in the FIFO is all there is.
+        bool all_done = p.stopping();
+        for (int w = 0; w < kWriters && all_done; ++w) {
+          all_done = st->writers_done[w].load() != 0 || !Running(st->writer_pid[w].load());
+        }
+        auto t0 = Clock::now();
+        auto m = reader.Receive(ipc::sys::Deadline::After(all_done ? 100ms : 50ms));
+        if (!m) {
+          if (m.error().err != ETIMEDOUT) return p.Fail("receive: " + m.error().message());
+          if (all_done) break;  // every writer ended and the FIFO stayed empty: drained
+          continue;
+        }
+        if (!*m) return p.Fail("end of file with a write end held");
+        if (auto bad = AcceptFifo(*st, **m); !bad.empty()) return p.Fail(bad);
+        p.Done(Clock::now() - t0);
+      }
+      for (int w = 0; w < kWriters; ++w) {
+        if (st->received[w].load() != st->sent[w].load()) {
+          return p.Fail(fmt::format("writer {} sent {} messages, the reader got {}", w, st->sent[w].load(),
+                                    st->received[w].load()));
+        }
+      }
+      return 0;
+    });
+    chaos.Run();
+  }
+  (void)seg->Remove();
+  { ipc::audit::PrivateDir gone(std::move(*dir)); }
+  return chaos.Finish();
+}
+
+// --- Lock files ----------------------------------------------------------------------------------
 
 struct Occupancy {
   std::atomic<std::int32_t> holder;
@@ -429,6 +552,16 @@ void AddIoTargets(std::vector<Target>& out) {
                  .twin = "pipe_raw",
                  .configure = storm,
                  .run = [](Chaos& c) { return RunPipe(c, PipeReaderKind::kRawEintrIsEof); }});
+  out.push_back({.name = "fifo_chunked",
+                 .description = "ipc/pipe framed messages of up to 3 records over a FIFO, 3 writers SIGKILLed "
+                                "(also between the records of a message, inside ipc/pipe) and respawned, 3000 "
+                                "signals/s; the reader's other streams stay intact, every message once",
+                 .configure = [](ChaosConfig& c) {
+                   c.signals_per_second = 3000;
+                   c.kills_per_second = 3;
+                   c.plan.crash_ppm = 3000;
+                 },
+                 .run = RunFifo});
   out.push_back({.name = "lockfile",
                  .description = "ipc/filelock LockFile, 4 workers SIGKILLed inside; stale locks broken, mutual "
                                 "exclusion holds",

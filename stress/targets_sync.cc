@@ -17,6 +17,7 @@
 #include "ipc/sync/robust_mutex.h"
 #include "ipc/sync/semaphore.h"
 #include "stress/chaos_point.h"
+#include "stress/proc.h"
 #include "stress/targets.h"
 
 namespace stress {
@@ -158,19 +159,6 @@ RunReport RunCounter(Chaos& chaos, bool robust) {
 }
 
 // --- System V semaphore as a lock ----------------------------------------------------------------
-
-// Running, as opposed to gone or a zombie its parent has not reaped yet (kill(pid, 0) succeeds on
-// a zombie, which would make a dead holder look alive).
-bool Running(pid_t pid) {
-  std::FILE* f = std::fopen(fmt::format("/proc/{}/stat", pid).c_str(), "r");
-  if (!f) return false;
-  char buf[512];
-  std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
-  std::fclose(f);
-  buf[n] = '\0';
-  const char* close = std::strrchr(buf, ')');
-  return close && close[1] == ' ' && close[2] != 'Z' && close[2] != 'X';
-}
 
 struct SemState {
   std::atomic<std::int32_t> holder;  // pid inside the critical section, 0 none

@@ -11,6 +11,7 @@
 #include "ipc/audit/names.h"
 
 namespace ipc::mailbox {
+IPCLAB_CHAOS_NAMESPACE_BEGIN
 namespace {
 
 long ReadProcLimit(const char* path) {
@@ -90,6 +91,7 @@ sys::Status PosixMqMailbox::DoSend(std::span<const std::byte> data, unsigned pri
   // An empty span may have a null data(), which mq_send must not get (its argument is nonnull).
   static const char kNothing = 0;
   const char* p = data.empty() ? &kNothing : reinterpret_cast<const char*>(data.data());
+  IPCLAB_CHAOS_POINT("mailbox.posix.before_send");
   sys::Result<int> r;
   if (nowait) {
     timespec past{0, 0};  // an expired absolute time: fail at once if full
@@ -114,6 +116,7 @@ sys::Result<Message> PosixMqMailbox::DoReceive(sys::Deadline deadline, bool nowa
   buf_.resize(options_.max_message_size);
   char* p = reinterpret_cast<char*>(buf_.data());
   unsigned prio = 0;
+  IPCLAB_CHAOS_POINT("mailbox.posix.before_receive");
   sys::Result<ssize_t> r;
   if (nowait) {
     timespec past{0, 0};
@@ -141,4 +144,5 @@ sys::Result<size_t> PosixMqMailbox::DoSize() {
   return static_cast<size_t>(attr.mq_curmsgs);
 }
 
+IPCLAB_CHAOS_NAMESPACE_END
 }  // namespace ipc::mailbox

@@ -19,9 +19,11 @@
 #include <memory>
 #include <string>
 
+#include "ipc/chaos/chaos.h"
 #include "ipc/mailbox/mailbox.h"
 
 namespace ipc::mailbox {
+IPCLAB_CHAOS_NAMESPACE_BEGIN
 
 class PosixMqMailbox final : public Mailbox {
  public:
@@ -53,4 +55,5 @@ class PosixMqMailbox final : public Mailbox {
   std::vector<std::byte> buf_;
 };
 
+IPCLAB_CHAOS_NAMESPACE_END
 }  // namespace ipc::mailbox

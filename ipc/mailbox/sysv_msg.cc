@@ -14,6 +14,7 @@
 #include "ipc/audit/registry.h"
 
 namespace ipc::mailbox {
+IPCLAB_CHAOS_NAMESPACE_BEGIN
 namespace {
 
 long ReadMsgmnb() {
@@ -96,6 +97,7 @@ sys::Status SysvMsgMailbox::Put(long mtype, std::span<const std::byte> data, sys
   std::memcpy(buf_.data() + sizeof(long), &len, 4);
   if (!data.empty()) std::memcpy(buf_.data() + sizeof(long) + 4, data.data(), data.size());
   const std::string what = Describe();
+  IPCLAB_CHAOS_POINT("mailbox.sysv.before_send");
   if (!nowait && deadline.is_never()) {
     auto r = sys::Retry("msgsnd", what, [&] { return ::msgsnd(id_, buf_.data(), slot(), 0); });
     if (!r) return std::unexpected(r.error());
@@ -117,6 +119,7 @@ sys::Status SysvMsgMailbox::Put(long mtype, std::span<const std::byte> data, sys
 sys::Result<Message> SysvMsgMailbox::Take(long msgtyp, sys::Deadline deadline, bool nowait) {
   buf_.resize(sizeof(long) + slot());
   const std::string what = Describe();
+  IPCLAB_CHAOS_POINT("mailbox.sysv.before_receive");
   auto decode = [&](ssize_t n) -> sys::Result<Message> {
     long mtype;
     std::memcpy(&mtype, buf_.data(), sizeof(long));
@@ -191,4 +194,5 @@ sys::Result<size_t> SysvMsgMailbox::DoSize() {
   return static_cast<size_t>(ds.msg_qnum);
 }
 
+IPCLAB_CHAOS_NAMESPACE_END
 }  // namespace ipc::mailbox

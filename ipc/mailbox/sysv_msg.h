@@ -24,9 +24,11 @@
 
 #include <memory>
 
+#include "ipc/chaos/chaos.h"
 #include "ipc/mailbox/mailbox.h"
 
 namespace ipc::mailbox {
+IPCLAB_CHAOS_NAMESPACE_BEGIN
 
 class SysvMsgMailbox final : public Mailbox {
  public:
@@ -66,4 +68,5 @@ class SysvMsgMailbox final : public Mailbox {
   std::vector<std::byte> buf_;  // long mtype + slot, suitably aligned
 };
 
+IPCLAB_CHAOS_NAMESPACE_END
 }  // namespace ipc::mailbox

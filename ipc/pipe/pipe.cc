@@ -13,6 +13,7 @@
 #include "ipc/pipe/io.h"
 
 namespace ipc::pipe {
+IPCLAB_CHAOS_NAMESPACE_BEGIN
 namespace {
 
 constexpr uint16_t kRecordMagic = 0x5050;
@@ -109,6 +110,9 @@ sys::Status PipeWriter::Send(std::span<const std::byte> message, sys::Deadline d
     Put32(buf_.data() + 8, id_);
     Put32(buf_.data() + 12, seq);
     if (n > 0) std::memcpy(buf_.data() + kRecordHeaderSize, message.data() + done, n);
+    // Between the records of one message: a writer killed here leaves a partial message.
+    if (done > 0) IPCLAB_CRASH_POINT("pipe.between_records");
+    IPCLAB_CHAOS_POINT("pipe.before_record");
     // A record is at most PIPE_BUF bytes: one write() moves it whole (the kernel never splits it,
     // even under a deadline, because WriteAll cuts pieces at PIPE_BUF).
     if (auto ok = WriteAll(fd_, buf_, deadline, kind_); !ok) {
@@ -161,6 +165,7 @@ sys::Status PipeReader::Parse() {
     it->second.data.insert(it->second.data.end(), body, body + len);
     pos_ += kRecordHeaderSize + len;
     if (flags & kLast) {
+      IPCLAB_CHAOS_POINT("pipe.message_complete");
       ready_.push_back(std::move(it->second.data));
       partial_.erase(it);
     }
@@ -219,4 +224,5 @@ sys::Result<std::optional<std::vector<std::byte>>> PipeReader::Receive(sys::Dead
   }
 }
 
+IPCLAB_CHAOS_NAMESPACE_END
 }  // namespace ipc::pipe

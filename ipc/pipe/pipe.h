@@ -46,6 +46,7 @@
 #include <string>
 #include <vector>
 
+#include "ipc/chaos/chaos.h"
 #include "ipc/audit/names.h"
 #include "ipc/pipe/io.h"
 #include "ipc/signal/signal.h"
@@ -54,6 +55,7 @@
 #include "ipc/sys/sys.h"
 
 namespace ipc::pipe {
+IPCLAB_CHAOS_NAMESPACE_BEGIN
 
 inline constexpr size_t kRecordHeaderSize = 16;
 inline constexpr size_t kAtomicPayload = PIPE_BUF - kRecordHeaderSize;
@@ -131,4 +133,5 @@ class PipeReader {
   bool eof_ = false;
 };
 
+IPCLAB_CHAOS_NAMESPACE_END
 }  // namespace ipc::pipe

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 namespace ipc::ring {
+IPCLAB_CHAOS_NAMESPACE_BEGIN
 namespace {
 
 constexpr std::uint32_t kMagic = shm::LayoutTag("mpmc");
@@ -205,8 +206,11 @@ sys::Status MpmcBuffer::SendUntil(std::span<const std::byte> msg, sys::Deadline 
     ::raise(SIGKILL);
   }
   if (!msg.empty()) std::memcpy(bytes, msg.data(), msg.size());  // (data() may be null)
+  IPCLAB_CHAOS_POINT("ring.mpmc.after_payload");
   SlotHeader h{seq, static_cast<std::uint32_t>(msg.size()), 0, Fnv(msg.data(), msg.size())};
   std::memcpy(slot, &h, sizeof h);
+  // After the write, before the commit, holding the robust mutex: the next owner repairs.
+  IPCLAB_CRASH_POINT("ring.mpmc.before_commit");
   c_->head = seq + 1;  // the commit
   c_->not_empty.NotifyOne();
   return {};
@@ -244,6 +248,7 @@ sys::Result<std::size_t> MpmcBuffer::ReceiveUntil(std::span<std::byte> out, sys:
                      fmt::format("message of {} bytes, buffer of {}", h.len, out.size()));
   }
   if (h.len > 0) std::memcpy(out.data(), bytes, h.len);
+  IPCLAB_CRASH_POINT("ring.mpmc.before_release");
   c_->tail = seq + 1;
   c_->not_full.NotifyOne();
   return std::size_t{h.len};
@@ -268,4 +273,5 @@ sys::Result<std::uint64_t> MpmcBuffer::Recoveries() {
   return c_->recoveries;
 }
 
+IPCLAB_CHAOS_NAMESPACE_END
 }  // namespace ipc::ring

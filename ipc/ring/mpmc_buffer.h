@@ -32,12 +32,14 @@
 #include <optional>
 #include <span>
 
+#include "ipc/chaos/chaos.h"
 #include "ipc/shm/header.h"
 #include "ipc/sync/robust_mutex.h"
 #include "ipc/sys/deadline.h"
 #include "ipc/sys/sys.h"
 
 namespace ipc::ring {
+IPCLAB_CHAOS_NAMESPACE_BEGIN
 
 inline constexpr std::uint32_t kMpmcLayout = shm::LayoutTag("MPMC");
 
@@ -100,4 +102,5 @@ class MpmcBuffer {
   MpmcTesting testing_;
 };
 
+IPCLAB_CHAOS_NAMESPACE_END
 }  // namespace ipc::ring

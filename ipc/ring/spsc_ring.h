@@ -57,12 +57,14 @@
 
 #include <unistd.h>
 
+#include "ipc/chaos/chaos.h"
 #include "ipc/shm/header.h"
 #include "ipc/sync/futex.h"
 #include "ipc/sys/deadline.h"
 #include "ipc/sys/sys.h"
 
 namespace ipc::ring {
+IPCLAB_CHAOS_NAMESPACE_BEGIN
 
 using sync::FutexWait;
 using sync::FutexWake;
@@ -258,6 +260,8 @@ class SpscProducer : public internal::SpscEnd<AtomicT> {
     std::uint32_t off = head_ & (this->capacity_ - 1);
     std::memcpy(this->data() + off, &len, 4);  // never wraps: off and capacity are multiples of 8
     CopyIn(off + 4, msg.data(), len);
+    // After the write, before the commit: a producer killed here loses only this message.
+    IPCLAB_CRASH_POINT("ring.spsc.before_commit");
     head_ += need;
     this->c_->head.store(head_, std::memory_order_release);
     std::atomic_thread_fence(std::memory_order_seq_cst);
@@ -397,6 +401,8 @@ class SpscConsumer : public internal::SpscEnd<AtomicT> {
                            std::to_string(out.size()));
     }
     CopyOut(off + 4, out.data(), len);
+    // Read but not released: a consumer killed here leaves the frame for the next one.
+    IPCLAB_CRASH_POINT("ring.spsc.before_release");
     tail_ += internal::FrameBytes(len);
     this->c_->tail.store(tail_, std::memory_order_release);
     std::atomic_thread_fence(std::memory_order_seq_cst);
@@ -478,4 +484,5 @@ class SpscConsumer : public internal::SpscEnd<AtomicT> {
   std::uint32_t cached_head_ = 0;
 };
 
+IPCLAB_CHAOS_NAMESPACE_END
 }  // namespace ipc::ring

@@ -8,6 +8,7 @@
 #include "ipc/sync/futex.h"
 
 namespace ipc::sync {
+IPCLAB_CHAOS_NAMESPACE_BEGIN
 namespace {
 constexpr std::string_view kMutex = "robust mutex";
 constexpr std::string_view kCond = "shared condvar";
@@ -54,7 +55,11 @@ bool RobustMutex::Finish(int code, const char* call, LockOutcome& out) {
 }
 
 bool RobustMutex::Lock(LockOutcome& out) {
-  return Finish(::pthread_mutex_lock(&mutex_), "pthread_mutex_lock", out);
+  IPCLAB_CHAOS_POINT("sync.robust_mutex.before_lock");
+  bool held = Finish(::pthread_mutex_lock(&mutex_), "pthread_mutex_lock", out);
+  // Just acquired (maybe with EOWNERDEAD, before any repair): a death here orphans the mutex again.
+  if (held) IPCLAB_CRASH_POINT("sync.robust_mutex.acquired");
+  return held;
 }
 
 bool RobustMutex::TryLock(LockOutcome& out) {
@@ -64,8 +69,11 @@ bool RobustMutex::TryLock(LockOutcome& out) {
 bool RobustMutex::LockUntil(sys::Deadline deadline, LockOutcome& out) {
   if (deadline.is_never()) return Lock(out);
   timespec at = deadline.monotonic_timespec();
-  return Finish(::pthread_mutex_clocklock(&mutex_, CLOCK_MONOTONIC, &at), "pthread_mutex_clocklock",
-                out);
+  IPCLAB_CHAOS_POINT("sync.robust_mutex.before_lock");
+  bool held = Finish(::pthread_mutex_clocklock(&mutex_, CLOCK_MONOTONIC, &at),
+                     "pthread_mutex_clocklock", out);
+  if (held) IPCLAB_CRASH_POINT("sync.robust_mutex.acquired");
+  return held;
 }
 
 sys::Status RobustMutex::MarkConsistent() {
@@ -105,6 +113,8 @@ bool SharedCondVar::WaitUntil(RobustMutex& m, sys::Deadline deadline, LockOutcom
   // point also increments seq after it, so the futex sees a changed word and does not sleep.
   const std::uint32_t seen = seq_.load(std::memory_order_acquire);
   m.Unlock();
+  // Between the unlock and the sleep: a notify here must still be seen (seq changed).
+  IPCLAB_CHAOS_POINT("sync.condvar.before_sleep");
   sys::Status slept = FutexWait(&seq_, seen, deadline, kCond);
   if (!m.Lock(out)) return false;  // out.error says why (ENOTRECOVERABLE, ...)
   if (out.owner_died) return true;  // repair first; the caller re-checks its predicate and deadline
@@ -125,4 +135,5 @@ void SharedCondVar::NotifyAll() {
   (void)FutexWake(&seq_, INT_MAX, kCond);
 }
 
+IPCLAB_CHAOS_NAMESPACE_END
 }  // namespace ipc::sync

@@ -29,11 +29,13 @@
 #include <cstdint>
 #include <optional>
 
+#include "ipc/chaos/chaos.h"
 #include "ipc/sync/thread_annotations.h"
 #include "ipc/sys/deadline.h"
 #include "ipc/sys/sys.h"
 
 namespace ipc::sync {
+IPCLAB_CHAOS_NAMESPACE_BEGIN
 
 // What a lock attempt found.
 struct LockOutcome {
@@ -136,4 +138,5 @@ class SharedCondVar {
   static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
 };
 
+IPCLAB_CHAOS_NAMESPACE_END
 }  // namespace ipc::sync

@@ -1,0 +1,57 @@
+#include "stress/proc.h"
+
+#include <dirent.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace stress {
+
+bool Running(pid_t pid) {
+  std::FILE* f = std::fopen(fmt::format("/proc/{}/stat", pid).c_str(), "r");
+  if (!f) return false;
+  char buf[512];
+  std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  buf[n] = '\0';
+  // The command name in parentheses may itself hold ')' or spaces: the state follows the last ')'.
+  const char* close = std::strrchr(buf, ')');
+  return close && close[1] == ' ' && close[2] != 'Z' && close[2] != 'X';
+}
+
+namespace {
+// The SigBlk mask of one thread; ~0 when unreadable (treated as blocking everything).
+unsigned long long BlockedMask(pid_t pid, pid_t tid) {
+  std::FILE* f = std::fopen(fmt::format("/proc/{}/task/{}/status", pid, tid).c_str(), "r");
+  if (!f) return ~0ull;
+  char line[256];
+  unsigned long long mask = ~0ull;
+  while (std::fgets(line, sizeof line, f)) {
+    if (std::strncmp(line, "SigBlk:", 7) == 0) {
+      mask = std::strtoull(line + 7, nullptr, 16);
+      break;
+    }
+  }
+  std::fclose(f);
+  return mask;
+}
+}  // namespace
+
+std::vector<pid_t> ThreadIds(pid_t pid, int accepting) {
+  std::vector<pid_t> out;
+  DIR* dir = ::opendir(fmt::format("/proc/{}/task", pid).c_str());
+  if (!dir) return out;
+  while (dirent* e = ::readdir(dir)) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    auto tid = static_cast<pid_t>(std::strtol(e->d_name, nullptr, 10));
+    if (accepting > 0 && accepting <= 64 && (BlockedMask(pid, tid) >> (accepting - 1)) & 1) continue;
+    out.push_back(tid);
+  }
+  ::closedir(dir);
+  return out;
+}
+
+}  // namespace stress
