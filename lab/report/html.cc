@@ -347,7 +347,8 @@ std::string WaitForSection(Ctx& c) {
   }
   // Holders that are not themselves waiting still appear (as the threads that could help).
   const std::size_t n = nodes.size();
-  const double radius = n <= 2 ? 90 : std::max(120.0, 55.0 * static_cast<double>(n) / 3.14159);
+  // Each node and the edge to its neighbour need ~200 px of the circle.
+  const double radius = n <= 2 ? 110 : std::max(130.0, 200.0 * static_cast<double>(n) / (2 * 3.14159265));
   const double w = 2 * radius + 300, h = 2 * radius + 120;
   const double cx = w / 2, cy = h / 2;
   std::vector<std::pair<double, double>> pos(n);
@@ -370,7 +371,11 @@ std::string WaitForSection(Ctx& c) {
     auto [x2, y2] = pos[to];
     const double dx = x2 - x1, dy = y2 - y1, len = std::max(1.0, std::hypot(dx, dy));
     const std::size_t at = end ? to : from;
-    const double margin = nodes[at].thread ? 46 : 50;
+    // Distance from the centre to the border of the node's shape in this direction (+4 px).
+    const double ux = std::abs(dx) / len, uy = std::abs(dy) / len;
+    const double margin =
+        4 + (nodes[at].thread ? std::min(ux > 1e-6 ? 42 / ux : 1e9, uy > 1e-6 ? 17 / uy : 1e9)
+                              : 1 / std::sqrt(ux * ux / (50.0 * 50.0) + uy * uy / (20.0 * 20.0)));
     const double k = end ? (len - margin) / len : margin / len;
     return std::pair{x1 + dx * k, y1 + dy * k};
   };
