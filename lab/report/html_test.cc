@@ -4,6 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <sys/stat.h>
 
 #include <fmt/format.h>
 
@@ -257,6 +261,26 @@ TEST(Html, WriteHtmlFileNamesTheFailure) {
   auto w = lab::WriteHtmlFile("/nonexistent-dir/x.html", "x");
   ASSERT_FALSE(w.has_value());
   EXPECT_NE(w.error().find("/nonexistent-dir/x.html"), std::string::npos);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Html, LabHtmlDirWritesAPagePerFinding) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  ASSERT_NE(tmp, nullptr);
+  const std::string dir = std::string(tmp) + "/html-dir";
+  ASSERT_EQ(::mkdir(dir.c_str(), 0700) == 0 || errno == EEXIST, true);
+  ::setenv("LAB_HTML_DIR", dir.c_str(), 1);
+  auto r = lab::Explore({.iterations = 200, .name = "Suite.AbBa", .quiet = true}, AbBa);
+  ::unsetenv("LAB_HTML_DIR");
+  ASSERT_TRUE(r.Found("deadlock")) << r.Text();
+  std::ifstream in(dir + "/Suite_AbBa-deadlock.html");
+  ASSERT_TRUE(in) << "no page in " << dir;
+  const std::string page((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(page.find("<svg class=\"waitfor\""), std::string::npos);
+  EXPECT_NE(page.find(lab::HtmlEscape(r.First("deadlock")->replay_command)), std::string::npos);
 }
 
 }  // namespace
