@@ -159,6 +159,8 @@ struct Ctx {
   }
   std::string WhereLink(const std::string& where) {
     if (where.empty()) return "";
+    // Not a file:line (an address in a library): nothing to show but the text.
+    if (!ParseWhere(where)) return fmt::format("<span class=\"where\">{}</span>", Esc(where));
     return fmt::format("<a class=\"where\" href=\"#{}\">{}</a>", SrcId(where), Esc(where));
   }
   std::size_t Lanes() const {
@@ -179,7 +181,7 @@ std::string StepRow(Ctx& c, const ReportStep& s, const std::map<StepIndex, std::
     cls += " race-access";
     badge = it->second;
   }
-  std::string src = s.where.empty() ? "" : c.SrcId(s.where);
+  std::string src = s.where.empty() || !ParseWhere(s.where) ? "" : c.SrcId(s.where);
   std::string choice = s.choice >= 0 && s.alternatives > 1
                            ? fmt::format(" <span class=\"choice\" title=\"the scheduler chose "
                                          "alternative {} of {} here\">choice {}/{}</span>",
