@@ -536,10 +536,17 @@ std::string ReportSection(const Report& r, int index, const HtmlOptions& o, Sour
   out += fmt::format("<h2><span class=\"kind kind-{}\">{}</span>{}</h2>\n", Esc(r.kind), Esc(r.kind),
                      several ? fmt::format(" <small>finding {}</small>", index + 1) : "");
   out += fmt::format("<p class=\"summary\">{}</p>\n", Esc(r.summary));
+  std::string special = RaceSection(c, badges) + WaitForSection(c) + StarvationSection(c);
+  if (!r.flows.empty() && r.kind != "data-race") {
+    special += "<section class=\"flows\"><h3>Arrows</h3><ul>";
+    for (auto [a, b] : r.flows) special += fmt::format("<li>{} &rarr; {}</li>", c.StepLink(a), c.StepLink(b));
+    special += "</ul></section>\n";
+  }
+  out += special;
   if (!r.details.empty()) {
-    out += "<pre class=\"details\">";
+    out += "<details class=\"raw\" open><summary>The finding, as the text report says it</summary><pre class=\"details\">";
     for (const auto& d : r.details) out += Esc(d) + "\n";
-    out += "</pre>\n";
+    out += "</pre></details>\n";
   }
   if (o.explain) {
     out += fmt::format("<section class=\"explain\"><h3>What this means</h3><p>{}</p>", Esc(Explain(r.kind)));
@@ -547,15 +554,8 @@ std::string ReportSection(const Report& r, int index, const HtmlOptions& o, Sour
     if (!o.doc.empty()) out += fmt::format("<p class=\"doc\">More: {}</p>", Esc(o.doc));
     out += "</section>\n";
   }
-  std::string special = RaceSection(c, badges) + WaitForSection(c) + StarvationSection(c);
-  if (!r.flows.empty() && r.kind != "data-race") {
-    special += "<section class=\"flows\"><h3>Arrows</h3><ul>";
-    for (auto [a, b] : r.flows) special += fmt::format("<li>{} &rarr; {}</li>", c.StepLink(a), c.StepLink(b));
-    special += "</ul></section>\n";
-  }
   std::string timeline = Timeline(c, badges);
   // Sources last: every location the sections above link to is known now.
-  out += special;
   out += "<div class=\"main\">" + timeline + SourcesSection(c) + "</div>\n";
   out += ReplaySection(c);
   return out + "</section>\n";
@@ -572,6 +572,8 @@ a{color:#0b57d0}
 table{border-collapse:collapse;margin:.4em 0}td,th{border:1px solid var(--line);padding:3px 8px;text-align:left;vertical-align:top}
 th{background:var(--lane)}
 .facts th{font-weight:600}
+table.facts tr{display:inline-block;margin:0 10px 4px 0;border:1px solid var(--line);border-radius:6px}
+table.facts th,table.facts td{border:none}
 .kind{display:inline-block;padding:1px 10px;border-radius:12px;background:#fde0dc;color:#8e1c12;font-weight:700}
 .summary{font-size:1.05em;font-weight:600}
 pre{font:13px/1.4 ui-monospace,"DejaVu Sans Mono",Menlo,monospace;overflow-x:auto}
@@ -598,6 +600,7 @@ pre{font:13px/1.4 ui-monospace,"DejaVu Sans Mono",Menlo,monospace;overflow-x:aut
 .step:target{outline:2px dashed var(--cur)}
 .badge{display:inline-block;font-size:.75em;padding:0 6px;border-radius:8px;background:var(--race);color:#fff;text-decoration:none}
 details.fold{border-left:3px dotted #c5cbd6;margin:2px 0 2px 3.2em}
+details.raw>summary{cursor:pointer;color:var(--muted);font-size:.9em}
 details.fold>summary{cursor:pointer;color:var(--muted);font-size:.88em;padding:2px 6px}
 details.fold[open]{margin-left:0;border-left:none}
 .sources{position:sticky;top:0;max-height:100vh;overflow:auto}
