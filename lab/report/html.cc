@@ -595,6 +595,7 @@ pre{font:13px/1.4 ui-monospace,"DejaVu Sans Mono",Menlo,monospace;overflow-x:aut
 .step.key .cell{background:var(--key);border-left-color:#e0a800;font-weight:600}
 .step.key .num{color:var(--fg);font-weight:700}
 .step.race-access .cell{border-left-color:var(--race);background:#ffe3e0}
+.lanes .lane.current{background:#dbe9ff;color:var(--cur)}
 .step.current{outline:2px solid var(--cur);outline-offset:-1px}
 .step.current .cell{background:#dbe9ff}
 .step:target{outline:2px dashed var(--cur)}
@@ -654,6 +655,9 @@ constexpr std::string_view kScript = R"JS(
     cur = i;
     var s = steps[i];
     s.classList.add('current');
+    var sec = s.closest('section.timeline');
+    var lane = sec && sec.querySelectorAll('.lanes:not(.procs) .lane')[+s.getAttribute('data-thread')];
+    if (lane) lane.classList.add('current');
     for (var d = s.parentElement; d; d = d.parentElement) if (d.tagName === 'DETAILS') d.open = true;
     var src = s.getAttribute('data-src') && document.getElementById(s.getAttribute('data-src'));
     if (src) {

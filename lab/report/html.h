@@ -23,8 +23,8 @@
 // Stable DOM hooks (tests and tools rely on them): every step is an element with class "step",
 // id "step-<report>-<step>" and data-step="<step>"; key steps also have class "key"; the race
 // accesses have class "race-access"; the wait-for graph is <svg class="waitfor">; the replay
-// command is <code class="replay">; the current step (step-through) has class "current" and its
-// source line too (class "src-line current").
+// command is <code class="replay">; the current step (step-through) has class "current", and so
+// have its lane's header (class "lane current") and its source line (class "src-line current").
 #pragma once
 
 #include <cstddef>

@@ -128,20 +128,22 @@ TEST_F(HtmlInBrowser, KeyPressesStepThroughLanesAndSource) {
         "if(s.length!==1)return 'steps:'+s.length;"
         "var l=document.querySelectorAll('.src-line.current');"
         "var f=l.length===1?l[0].closest('figure').id:'lines:'+l.length;"
-        "return s[0].dataset.step+'|'+(f===s[0].dataset.src?'src-ok':'src-bad:'+f)})()");
+        "var lane=document.querySelectorAll('.lane.current');"
+        "return s[0].dataset.step+'|'+(f===s[0].dataset.src?'src-ok':'src-bad:'+f)+'|'+"
+        "(lane.length===1?lane[0].textContent:'lanes:'+lane.length)})()");
     return v && v->is_string() ? v->get<std::string>() : (v ? v->dump() : v.error());
   };
   EXPECT_EQ(current(), "steps:0");
   const auto& s = deadlock_->schedule;
   ASSERT_GE(s.size(), 3u);
   ASSERT_TRUE(b->PressKey("j"));
-  EXPECT_EQ(current(), fmt::format("{}|src-ok", s[0].step));
+  EXPECT_EQ(current(), fmt::format("{}|src-ok|{}", s[0].step, s[0].thread_name));
   ASSERT_TRUE(b->PressKey("j"));
-  EXPECT_EQ(current(), fmt::format("{}|src-ok", s[1].step));
+  EXPECT_EQ(current(), fmt::format("{}|src-ok|{}", s[1].step, s[1].thread_name));
   ASSERT_TRUE(b->PressKey("ArrowDown"));
-  EXPECT_EQ(current(), fmt::format("{}|src-ok", s[2].step));
+  EXPECT_EQ(current(), fmt::format("{}|src-ok|{}", s[2].step, s[2].thread_name));
   ASSERT_TRUE(b->PressKey("k"));
-  EXPECT_EQ(current(), fmt::format("{}|src-ok", s[1].step));
+  EXPECT_EQ(current(), fmt::format("{}|src-ok|{}", s[1].step, s[1].thread_name));
   // n: the next key step after step 1.
   ASSERT_TRUE(b->PressKey("n"));
   lab::StepIndex next_key = 0;
@@ -151,7 +153,7 @@ TEST_F(HtmlInBrowser, KeyPressesStepThroughLanesAndSource) {
       break;
     }
   }
-  EXPECT_EQ(current(), fmt::format("{}|src-ok", next_key));
+  EXPECT_EQ(current(), fmt::format("{}|src-ok|{}", next_key, s[next_key].thread_name));
   // A folded step is opened when the highlight reaches it.
   auto open = b->Evaluate(
       "(function(){var c=document.querySelector('.step.current');var d=c.closest('details');"
