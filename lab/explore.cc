@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "lab/detect/lock_order.h"
+#include "lab/report/html.h"
 #include "lab/report/shrink.h"
 #include "lab/report/token.h"
 #include "lab/rt/execution.h"
@@ -177,12 +178,20 @@ std::string ReplayCommand(const std::string& token, const std::string& name) {
 }
 
 void WriteReportFiles(const Report& r, const Options& o, int index) {
-  const char* dir = Env("LAB_REPORT_DIR");
-  if (!dir) return;
-  std::string base = fmt::format("{}/{}{}-{}", dir, SafeName(o.name), index ? fmt::format("-{}", index) : "", r.kind);
-  std::ofstream(base + ".txt") << RenderText(r);
-  std::ofstream(base + ".json") << ToJson(r).dump(2) << "\n";
-  std::ofstream(base + ".trace.json") << ToTraceJson(r) << "\n";
+  const std::string name =
+      fmt::format("{}{}-{}", SafeName(o.name), index ? fmt::format("-{}", index) : "", r.kind);
+  if (const char* dir = Env("LAB_REPORT_DIR")) {
+    std::string base = fmt::format("{}/{}", dir, name);
+    std::ofstream(base + ".txt") << RenderText(r);
+    std::ofstream(base + ".json") << ToJson(r).dump(2) << "\n";
+    std::ofstream(base + ".trace.json") << ToTraceJson(r) << "\n";
+  }
+  if (const char* dir = Env("LAB_HTML_DIR")) {
+    HtmlOptions h;
+    h.title = o.name.empty() ? fmt::format("lab: {}", r.kind) : fmt::format("{}: {}", o.name, r.kind);
+    const std::string path = fmt::format("{}/{}.html", dir, name);
+    if (auto w = WriteHtmlFile(path, RenderHtml(r, h)); !w) std::fprintf(stderr, "lab: %s\n", w.error().c_str());
+  }
 }
 
 // Cooperative deadline plus a last-resort watchdog for a body that never reaches a facade call.

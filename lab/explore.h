@@ -22,6 +22,7 @@
 //   LAB_ITERATIONS=N   LAB_SEED=N   LAB_STRATEGY=random|pct[:depth]|dfs[:preemption bound]
 //   LAB_REPLAY=<token>           run exactly that schedule (once) instead of exploring
 //   LAB_REPORT_DIR=<dir>         write <name>.txt, <name>.json and <name>.trace.json per finding
+//   LAB_HTML_DIR=<dir>           write <name>.html per finding (lab/report/html.h; for teaching)
 //   LAB_WATCHDOG_SECONDS=S       fail the exploration with a `hang` finding after S seconds
 //   TEST_TOTAL_SHARDS / TEST_SHARD_INDEX (Bazel): executions are split across shards (DFS runs in
 //   shard 0); such targets set IPCLAB_SHARD_WITHIN_TESTS=1.

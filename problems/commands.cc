@@ -14,10 +14,12 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "lab/report/html.h"
 #include "lab/report/report.h"
 #include "problems/all.h"
 #include "problems/catalogue.h"
 #include "problems/runner.h"
+#include "problems/site.h"
 
 namespace problems {
 namespace {
@@ -131,9 +133,15 @@ struct ExploreFlags {
 struct OutputFlags {
   bool json = false;
   std::string trace;
+  std::string html;
   bool explain = false;
 
   void Add(CLI::App& sub) {
+    sub.add_option("--html", html,
+                   "write the outcome as one self-contained HTML page to FILE: the interleaving "
+                   "as swimlanes, the wait-for cycle or the racing pair, the source of each step, "
+                   "the teaching text and the replay command (opens from disk, no network)")
+        ->type_name("FILE");
     sub.add_flag("--json", json, "print the outcome as one JSON object (for tools)");
     sub.add_option("--trace", trace,
                    "write the finding's schedule as Chrome trace events to FILE (open it in "
@@ -183,6 +191,12 @@ nlohmann::json OutcomeJson(const Outcome& o) {
 // Prints one run's outcome (run and replay share it) and returns the exit status.
 int PrintOutcome(const Outcome& o, const OutputFlags& out, std::string_view how) {
   const lab::Report* report = o.report();
+  if (!out.html.empty()) {
+    // A clean outcome gets a page too: the facts of what was explored.
+    if (auto w = lab::WriteHtmlFile(out.html, CasePage(o, CaseHtmlOptions(o, how))); !w) {
+      return UsageError("run", w.error());
+    }
+  }
   if (!out.trace.empty()) {
     if (report == nullptr) {
       std::cerr << "ipclab: no finding, so no trace written to " << out.trace << "\n";
@@ -229,6 +243,7 @@ int PrintOutcome(const Outcome& o, const OutputFlags& out, std::string_view how)
 struct CatalogueArgs {
   std::vector<std::string> prefixes;
   bool json = false;
+  std::string html_dir;
   ExploreFlags explore;
 };
 
@@ -254,6 +269,11 @@ int RunCatalogue(const CatalogueArgs& args) {
   if (progress) std::cerr << "\r\x1b[2K" << std::flush;
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!args.html_dir.empty()) {
+    if (auto w = WriteSite(args.html_dir, outcomes, seconds); !w) return UsageError("catalogue", w.error());
+    std::cerr << fmt::format("ipclab catalogue: wrote {}/index.html and {} case pages\n", args.html_dir,
+                             outcomes.size());
+  }
 
   int bugs = 0, clean = 0, failed = 0;
   std::uint64_t schedules = 0;
@@ -328,6 +348,10 @@ std::function<int()> SetupCatalogueCommand(CLI::App& sub) {
                  "run only the cases under these names (a problem, or problem/variant)")
       ->type_name("PREFIX");
   sub.add_flag("--json", args->json, "print the results as JSON (for tools)");
+  sub.add_option("--html", args->html_dir,
+                 "also write a small web site to DIR: DIR/index.html (every case, expected and "
+                 "found verdict, schedules, time) and one report page per case, linked")
+      ->type_name("DIR");
   args->explore.Add(sub);
   sub.footer(description + "\n\n" +
       "A correct case passes when no schedule within its budget shows a bug; a buggy case passes "
@@ -337,7 +361,7 @@ std::function<int()> SetupCatalogueCommand(CLI::App& sub) {
       "EXIT STATUS\n  0 every case as expected; 1 some case not (a missed bug or a false alarm); "
       "2 usage error.\n\n"
       "EXAMPLES\n  ipclab\n  ipclab catalogue dining_philosophers readers_writers\n"
-      "  ipclab catalogue --json > results.json");
+      "  ipclab catalogue --json > results.json\n  ipclab catalogue --html out/ && xdg-open out/index.html");
   return [args] { return RunCatalogue(*args); };
 }
 
@@ -407,7 +431,8 @@ std::function<int()> SetupRunCommand(CLI::App& sub) {
       "EXAMPLES\n  ipclab run dining_philosophers/naive\n"
       "  ipclab run producer_consumer/no_mutex --explain\n"
       "  ipclab run readers_writers/fair --strategy random --iterations 500 --seed 7\n"
-      "  ipclab run barrier/one_turnstile --json --trace barrier.trace.json");
+      "  ipclab run barrier/one_turnstile --json --trace barrier.trace.json\n"
+      "  ipclab run dining_philosophers/naive --html deadlock.html");
   return [args] {
     const Case* c = TheCatalogue().Find(args->name);
     if (c == nullptr) return UsageError("run", UnknownCase(args->name));

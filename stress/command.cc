@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@
 #include "ipc/signal/signal.h"
 #include "ipc/sys/fd.h"
 #include "ipc/sys/sys.h"
+#include "lab/report/html.h"
 #include "stress/targets.h"
 
 namespace stress {
@@ -51,6 +53,7 @@ struct Options {
   bool seed_given = false;
   int jobs = 1;
   bool json = false;
+  std::string html;
 };
 
 std::string Rerun(const std::string& target, std::chrono::milliseconds round, std::uint64_t seed) {
@@ -218,6 +221,34 @@ int Campaign(const Options& o) {
   }
 
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (!o.html.empty()) {
+    // The campaign's findings as report pages: kind, summary, details and the rerun command (a
+    // stress finding has no schedule: the timeline says so).
+    lab::HtmlOptions h;
+    h.title = "ipclab stress " + target->name;
+    h.subtitle = target->description;
+    h.facts = {{"seed", fmt::format("{}", seed)}, {"jobs", fmt::format("{}", o.jobs)},
+               {"time", fmt::format("{:.1f} s", secs)}, {"runs", fmt::format("{}", runs)},
+               {"min Jain index", fmt::format("{:.3f}", min_jain)}};
+    for (const char* k : kSummed) h.facts.emplace_back(k, fmt::format("{}", sums[k]));
+    std::vector<lab::Report> reports;
+    for (const auto& f : findings) {
+      lab::Report r;
+      r.kind = f.value("kind", "");
+      r.summary = f.value("summary", "");
+      std::string details = f.contains("details") && f["details"].is_string() ? f["details"].get<std::string>() : "";
+      std::stringstream lines(details);
+      for (std::string line; std::getline(lines, line);) r.details.push_back(line);
+      r.details.push_back(fmt::format("seed {}, {:.2f} s into its round", f.value("seed", std::uint64_t{0}),
+                                      f.value("after_seconds", -1.0)));
+      r.replay_command = f.value("rerun", "");
+      reports.push_back(std::move(r));
+    }
+    if (auto w = lab::WriteHtmlFile(o.html, lab::RenderHtml(std::span<const lab::Report>(reports), h)); !w) {
+      std::fprintf(stderr, "ipclab stress: --html: %s\n", w.error().c_str());
+      return 2;
+    }
+  }
   if (o.json) {
     nlohmann::json j;
     j["target"] = target->name;
@@ -271,6 +302,10 @@ std::function<int()> SetupStressCommand(CLI::App& app) {
   app.add_option("--seed", o->seed, "base seed (default: random, printed)")->each([o](const std::string&) { o->seed_given = true; });
   app.add_option("--jobs", o->jobs, "parallel jobs, each a process with its own seeds (default 1)");
   app.add_flag("--json", o->json, "print the summary as one JSON object");
+  app.add_option("--html", o->html,
+                 "also write the findings (kind, summary, details, rerun command) and the figures "
+                 "as a self-contained HTML page to FILE")
+      ->type_name("FILE");
   return [o]() -> int {
     if (o->list) return List();
     if (o->target.empty()) {

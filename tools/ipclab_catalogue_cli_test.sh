@@ -49,6 +49,20 @@ grep -q '"found": "data-race"' <<<"$out" || fail "run --json lacks the verdict: 
 json_ok <"$tmp/trace.json" || fail "the trace does not parse"
 grep -q traceEvents "$tmp/trace.json" || fail "the trace has no traceEvents"
 
+# --html FILE: one self-contained page with the report (lab/report/html.h); --html DIR on the
+# catalogue: an index and one page per case, linked.
+"$ipclab" run dining_philosophers/naive --html "$tmp/dp.html" >/dev/null; rc=$?
+(( rc == 1 )) || fail "run --html exited $rc"
+grep -q '<svg class="waitfor"' "$tmp/dp.html" || fail "the deadlock page has no wait-for drawing"
+grep -q '<code class="replay"' "$tmp/dp.html" || fail "the page has no replay command"
+"$ipclab" catalogue dining_philosophers --html "$tmp/site" >/dev/null 2>&1; rc=$?
+(( rc == 0 )) || fail "catalogue --html exited $rc"
+for c in $("$ipclab" list dining_philosophers | awk 'NR > 1 {print $1}'); do
+  page=${c//\//.}.html
+  [[ -s "$tmp/site/$page" ]] || fail "no page $page for $c"
+  grep -q "href=\"$page\"" "$tmp/site/index.html" || fail "index.html does not link $page"
+done
+
 out=$("$ipclab" run readers_writers/fair --iterations 5 --strategy random --seed 3 2>&1); rc=$?
 (( rc == 0 )) || fail "run of a correct case exited $rc: $out"
 grep -q "clean after 5 schedules" <<<"$out" || fail "clean run summary: $out"

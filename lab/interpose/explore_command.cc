@@ -30,6 +30,8 @@
 #include "ipc/audit/names.h"
 #include "ipc/sys/sys.h"
 #include "lab/interpose/result_file.h"
+#include "lab/report/html.h"
+#include "lab/report/report.h"
 #include "lab/report/token.h"
 #include "lab/strategy/strategy.h"
 
@@ -503,6 +505,69 @@ int RunExplore(const ExploreOptions& o, std::ostream& out, std::ostream& err) {
   text += fmt::format("ipclab explore: {} runs, {:.1f} schedules/s, {} bug{} found{} [{}, seed {}]\n", runs,
                       per_second, bugs, bugs == 1 ? "" : "s", kinds_text.empty() ? "" : " (" + kinds_text + ")",
                       mode, o.seed);
+  if (!o.html.empty()) {
+    HtmlOptions h;
+    h.title = "ipclab explore:" + cmdline;
+    h.facts = {{"program", cmdline.substr(1)}, {"mode", mode}, {"runs", fmt::format("{}", runs)},
+               {"schedules per second", fmt::format("{:.1f}", per_second)},
+               {"bugs", fmt::format("{}{}", bugs, kinds_text.empty() ? "" : " (" + kinds_text + ")")},
+               {"seed", fmt::format("{}", o.seed)}};
+    std::vector<Report> reports;
+    if (first_bug) {
+      const Outcome& b = *first_bug;
+      auto names = Symbolize(program, ExeOffsets(b));
+      Report r;
+      r.kind = b.kind;
+      r.summary = b.summary;
+      r.details = j["details"].get<std::vector<std::string>>();
+      const std::uint64_t first_step = b.total_steps - b.steps.size();
+      if (first_step > 0) {
+        r.details.push_back(fmt::format("(the timeline shows the last {} of {} steps; its step 0 is step {} of the run)",
+                                        b.steps.size(), b.total_steps, first_step));
+      }
+      if (!b.stderr_tail.empty()) {
+        r.details.push_back("program stderr (end):");
+        std::stringstream lines(b.stderr_tail);
+        for (std::string line; std::getline(lines, line);) r.details.push_back("  | " + line);
+      }
+      // Steps renumbered from 0 (a Report's steps are indices into its schedule); the last step
+      // of each thread is where it stopped, the steps that matter for a hang or a crash.
+      std::map<std::uint32_t, std::size_t> last_of;
+      for (std::size_t i = 0; i < b.steps.size(); ++i) {
+        const StepRecord& s = b.steps[i];
+        ReportStep rs;
+        rs.step = i;
+        rs.thread = s.thread;
+        rs.thread_name = fmt::format("T{}", s.thread);
+        rs.op = kCallNames[std::min<int>(s.call, static_cast<int>(Call::kCount) - 1)];
+        rs.object = StepObject(s);
+        rs.where = static_cast<Call>(s.call) == Call::kStart ? "" : Where(names, s.caller_offset, s.caller_in_exe != 0);
+        rs.value = s.value;
+        r.schedule.push_back(std::move(rs));
+        last_of[s.thread] = i;
+      }
+      std::uint32_t threads = b.threads;
+      for (const auto& [t, _] : last_of) threads = std::max(threads, t + 1);
+      for (std::uint32_t t = 0; t < threads; ++t) r.thread_names.push_back(fmt::format("T{}", t));
+      for (const auto& [t, i] : last_of) r.key_steps.push_back(i);
+      std::sort(r.key_steps.begin(), r.key_steps.end());
+      for (StepIndex k : r.key_steps) r.schedule[k].matters = true;
+      r.strategy = bug_strategy;
+      r.seed = bug_seed;
+      r.execution = found_at ? found_at - 1 : 0;
+      r.original_choices = r.shrunk_choices = b.choices.size();
+      r.choices = b.choices;
+      if (!o.naive) {
+        r.token = replay ? o.replay : EncodeToken({kTokenVersion, bug_strategy, bug_seed, b.choices});
+        r.replay_command = "ipclab explore --replay " + r.token + " --" + cmdline;
+      }
+      reports.push_back(std::move(r));
+    }
+    if (auto w = WriteHtmlFile(o.html, RenderHtml(std::span<const Report>(reports), h)); !w) {
+      err << "ipclab explore: --html: " << w.error() << "\n";
+      return 2;
+    }
+  }
   j["runs"] = runs;
   j["schedules_per_second"] = per_second;
   j["bugs"] = bugs;
@@ -524,6 +589,8 @@ std::function<int()> SetupExploreCommand(CLI::App& sub) {
   sub.add_option("--seed", o->seed, "seed of the exploration (default 1)");
   sub.add_option("--replay", o->replay, "run the one schedule of this replay token");
   sub.add_flag("--json", o->json, "print the result as one JSON object");
+  sub.add_option("--html", o->html, "also write the report as a self-contained HTML page to FILE")
+      ->type_name("FILE");
   sub.add_option("--timeout", o->timeout_seconds, "real seconds a run may take (default 10)");
   sub.add_flag("--naive", o->naive, "baseline: run uncontrolled, classify failures the same way");
   sub.add_flag("--jitter", o->jitter, "with --naive: random 0-100us sleeps before each interposed call");

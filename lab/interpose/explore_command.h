@@ -12,7 +12,9 @@
 //   - ipclab-named IPC objects of the run's session left behind: `ipc-leak`.
 // It prints the report of the first failure (kind on the first line; the steps with the
 // interposed call, object and caller file:line via addr2line), a replay command and a summary
-// line (runs, schedules/s, bugs). `--json` prints the same as one JSON object.
+// line (runs, schedules/s, bugs). `--json` prints the same as one JSON object; `--html FILE`
+// writes it as a lab::Report page (lab/report/html.h: the steps as swimlanes, the diagnosis, the
+// replay command; a "no finding" page with the figures when the budget found nothing).
 // `--naive` is the baseline: the same number of runs without control (and, with --jitter, random
 // real sleeps of up to 100us before each interposed call), classified the same way (a deadlock
 // then shows up only as a `hang` after --timeout).
@@ -41,6 +43,7 @@ struct ExploreOptions {
   std::uint64_t seed = 1;
   std::string replay;               // a token; runs that one schedule
   bool json = false;
+  std::string html;                 // write the report as a self-contained HTML page there
   double timeout_seconds = 10;      // per run, real time
   bool naive = false;               // the uncontrolled baseline
   bool jitter = false;              // with naive: random real sleeps around interposed calls

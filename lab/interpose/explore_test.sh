@@ -18,11 +18,17 @@ found_kind=${first%%:*}
 token=$(grep -o 'lab1\.[^ ]*' <<<"$out" | head -1)
 [[ -n $token ]] || fail "no replay token in the report"
 
-replayed=$("$ipclab" explore --replay "$token" --json -- "$program")
+page=${TEST_TMPDIR:-/tmp}/explore-replay-$$.html
+replayed=$("$ipclab" explore --replay "$token" --json --html "$page" -- "$program")
 rc=$?
 echo "$replayed"
 [[ $rc == 1 ]] || fail "the token did not replay the bug (exit $rc)"
 grep -q "\"kind\":\"$found_kind\"" <<<"$replayed" || fail "replay gave another kind: $replayed"
+# --html: the same report as a page (lab/report/html.h): its kind, steps and the replay command.
+grep -q "data-kind=\"$found_kind\"" "$page" || fail "--html page without the $found_kind report"
+grep -q '<div class="step' "$page" || fail "--html page without steps"
+grep -q '<code class="replay"' "$page" || fail "--html page without the replay command"
+rm -f "$page"
 
 twin=$("$ipclab" explore --strategy "$strategy" --budget "$twin_budget" --seed 1 -- "$fixed")
 rc=$?
