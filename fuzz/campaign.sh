@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # A fuzzing campaign: `tools/ipclab fuzz TARGET|all [--time SECONDS] [--jobs N] [--seed N]`.
 #   - builds TARGET's libFuzzer binary under --config=fuzz;
-#   - fuzzes from its checked-in corpus with -fork=N for --time seconds (progress on stderr);
+#   - fuzzes from its checked-in corpus with -fork=N (N parallel jobs) for --time seconds, with the
+#     flags of fuzz/TARGET.options and the dictionary it names (progress in out/fuzz/TARGET/log);
 #   - merges what was new back into fuzz/corpus/TARGET (-merge=1);
 #   - minimizes every crash (-minimize_crash=1) and files it under fuzz/regressions/TARGET/, where
 #     `bazel test //fuzz:TARGET` replays it from then on;
-#   - prints exec/s, coverage and new corpus entries. Exit 0 no crash, 1 crashes found, 2 usage.
+#   - prints exec/s, coverage (edges, features) at start and end, the new features and edges the
+#     merge added, and the corpus growth. Exit 0 no crash, 1 crashes found, 2 usage.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -35,19 +37,27 @@ bazel build --config=fuzz --noshow_progress --ui_event_filters=-info "//fuzz:${t
 bin=$(bazel info --config=fuzz bazel-bin 2>/dev/null)/fuzz/${target}_bin
 out=out/fuzz/$target
 rm -rf "$out/work" && mkdir -p "$out/work" "$out/crashes" "fuzz/regressions/$target"
+# The [libfuzzer] section of the target's OSS-Fuzz .options file as flags; its dict = names a
+# dictionary under fuzz/.
+options=()
 dict=()
-for d in fuzz/*.dict; do
-  [[ $d == fuzz/${target%_fuzzer}.dict ]] && dict=(-dict="$d")
-done
+while IFS='=' read -r key value; do
+  if [[ $key == dict ]]; then dict=(-dict="fuzz/$value"); else options+=("-$key=$value"); fi
+done < <(awk '/^\[/ { s = ($0 ~ /^\[libfuzzer\]/); next }
+  s && /=/ && !/^[ \t]*[#;]/ { k = $0; sub(/=.*/, "", k); v = substr($0, index($0, "=") + 1);
+    gsub(/^[ \t]+|[ \t]+$/, "", k); gsub(/^[ \t]+|[ \t]+$/, "", v); print k "=" v }' "fuzz/$target.options")
 
 before=$(ls "fuzz/corpus/$target" | wc -l)
 echo "fuzz: $target for ${seconds}s, $jobs jobs, seed $seed" >&2
 set +e
+start=$(date +%s)
 "$bin" -fork="$jobs" -ignore_crashes=1 -max_total_time="$seconds" -seed="$seed" \
-  -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$out/crashes/" \
+  -print_final_stats=1 -artifact_prefix="$out/crashes/" "${options[@]}" \
   "${dict[@]}" "$out/work" "fuzz/corpus/$target" 2>"$out/log"
 set -e
-"$bin" -merge=1 "${dict[@]}" "fuzz/corpus/$target" "$out/work" >/dev/null 2>&1
+elapsed=$(( $(date +%s) - start ))
+# -merge=1 adds to the checked-in corpus only the inputs that bring new features.
+"$bin" -merge=1 "${options[@]}" "fuzz/corpus/$target" "$out/work" >"$out/merge.log" 2>&1 || true
 after=$(ls "fuzz/corpus/$target" | wc -l)
 
 crashes=0
@@ -55,13 +65,21 @@ for c in "$out"/crashes/*; do
   [[ -f $c ]] || continue
   crashes=$((crashes + 1))
   min=$out/crashes/min-$(basename "$c")
-  "$bin" -minimize_crash=1 -runs=2000 -exact_artifact_path="$min" "$c" >/dev/null 2>&1 || true
+  "$bin" -minimize_crash=1 -runs=2000 "${options[@]}" -exact_artifact_path="$min" "$c" >/dev/null 2>&1 || true
   [[ -f $min ]] || min=$c
   cp "$min" "fuzz/regressions/$target/$(basename "$c")"
   rm -f "$c" "$min"
 done
 
-stats=$(grep -E '^#[0-9]+' "$out/log" | tail -1 || true)
-echo "fuzz: $target: ${stats:-no stats (see $out/log)}"
-echo "fuzz: $target: corpus $before -> $after entries; $crashes crash(es) filed under fuzz/regressions/$target/"
+# libFuzzer's status lines: "#N: cov: C ft: F corp: K exec/s: E ..." (fork mode) or
+# "#N NEW cov: C ft: F corp: K/S ... exec/s: E" (one process).
+first=$(grep -E '^#[0-9]+' "$out/log" | head -1 || true)
+last=$(grep -E '^#[0-9]+' "$out/log" | tail -1 || true)
+field() { sed -nE "s|.* $1:? ([0-9]+).*|\1|p" <<<"$2"; }
+execs=$(sed -nE 's/^#([0-9]+).*/\1/p' <<<"$last")
+merged=$(grep -E 'MERGE-OUTER: [0-9]+ new files' "$out/merge.log" | tail -1 | sed 's/.*MERGE-OUTER: //' || true)
+echo "fuzz: $target: ${execs:-0} executions in ${elapsed}s = $(( ${execs:-0} / (elapsed > 0 ? elapsed : 1) )) exec/s (libFuzzer says $(field exec/s "$last") exec/s per job)"
+echo "fuzz: $target: coverage $(field cov "$first") -> $(field cov "$last") edges, $(field ft "$first") -> $(field ft "$last") features"
+echo "fuzz: $target: merged back: ${merged:-nothing new}; corpus $before -> $after entries"
+echo "fuzz: $target: $crashes crash(es) filed under fuzz/regressions/$target/"
 (( crashes == 0 ))

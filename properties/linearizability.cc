@@ -383,8 +383,9 @@ std::string FormatHistoryTable(const History& history,
 }
 
 namespace internal {
+namespace {
 
-CheckResult Check(const History& history, const ErasedModel& model, const CheckOptions& options) {
+CheckResult CheckValid(const History& history, const ErasedModel& model, const CheckOptions& options) {
   CheckResult result;
   if (std::string problem = Validate(history); !problem.empty()) {
     result.verdict = Verdict::kMalformed;
@@ -439,6 +440,21 @@ CheckResult Check(const History& history, const ErasedModel& model, const CheckO
   result.explanation = fmt::format("linearizable against the {} model{}: {}\n", model.name,
                                    keys.size() > 1 ? " (per key)" : "", witness);
   return result;
+}
+
+}  // namespace
+
+CheckResult Check(const History& history, const ErasedModel& model, const CheckOptions& options) {
+  // A model throws std::logic_error for an operation it does not have (a history read from a file
+  // may name any): that is a malformed history, not a crash of `ipclab linearizable`.
+  try {
+    return CheckValid(history, model, options);
+  } catch (const std::logic_error& e) {
+    CheckResult result;
+    result.verdict = Verdict::kMalformed;
+    result.explanation = fmt::format("malformed history: {}\n{}", e.what(), FormatHistoryTable(history));
+    return result;
+  }
 }
 
 }  // namespace internal

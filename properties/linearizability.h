@@ -119,7 +119,8 @@ enum class Verdict {
   kLinearizable,
   kNotLinearizable,
   kUnknown,    // the search bound was reached first
-  kMalformed,  // a response before its invoke, or a thread with overlapping operations
+  kMalformed,  // a response before its invoke, a thread with overlapping operations, or an
+               // operation the model does not have
 };
 std::string_view VerdictName(Verdict v);
 

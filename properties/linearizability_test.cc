@@ -36,6 +36,15 @@ TEST(Register, ConcurrentReadMaySeeEitherValue) {
   }
 }
 
+TEST(Register, UnknownOperationIsAMalformedHistoryNotACrash) {
+  // Found by fuzz/history_json_fuzzer: a history file may name any operation; the model's
+  // logic_error used to escape the checker and terminate `ipclab linearizable`.
+  History h = {Op(0, "write", {1}, {}, 0, 1), Op(1, "add", {2}, {}, 2, 3)};
+  CheckResult r = CheckLinearizable(h, RegisterModel());
+  EXPECT_EQ(r.verdict, Verdict::kMalformed);
+  EXPECT_NE(r.explanation.find("has no operation add(2)"), std::string::npos) << r.explanation;
+}
+
 TEST(Register, StaleReadAfterWriteCompletedIsRejected) {
   History h = {Op(0, "write", {1}, {}, 0, 3), Op(1, "read", {}, std::int64_t{0}, 4, 6)};
   CheckResult r = CheckLinearizable(h, RegisterModel());

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Shows that a fuzzing campaign finds the planted out-of-bounds read in the copy of the header
 # validator (planted_header.h), and how long it takes.
-#   fuzz/planted/find_planted.sh [--budget SECONDS] [--runs N] [--seed S]
+#   fuzz/planted/find_planted.sh [--budget SECONDS] [--runs N] [--seed S] [--bin FUZZER]
 # Builds the planted target under --config=fuzz, then for each of N runs (seeds S, S+1, ...) fuzzes
 # from the seed corpus (the real shm_header_fuzzer seeds) with the header dictionary until the
 # first crash or the budget. Checks that the crash is the heap-buffer-overflow in
@@ -12,17 +12,23 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
-budget=120 runs=3 seed=1
+budget=120 runs=3 seed=1 bin=
 while (( $# )); do
   case $1 in
     --budget) budget=${2:?}; shift 2 ;;
     --runs) runs=${2:?}; shift 2 ;;
     --seed) seed=${2:?}; shift 2 ;;
-    *) echo "usage: $0 [--budget SECONDS] [--runs N] [--seed S]" >&2; exit 2 ;;
+    # A libFuzzer build of planted_header_fuzzer made elsewhere (e.g. by hand with clang, as
+    # fuzz/build.sh builds the real targets) instead of the --config=fuzz Bazel build.
+    --bin) bin=$(readlink -f "${2:?}"); shift 2 ;;
+    *) echo "usage: $0 [--budget SECONDS] [--runs N] [--seed S] [--bin FUZZER]" >&2; exit 2 ;;
   esac
 done
-bazel build --config=fuzz --noshow_progress --ui_event_filters=-info //fuzz/planted:planted_header_fuzzer >&2 || exit 2
-bin=$(bazel info --config=fuzz bazel-bin 2>/dev/null)/fuzz/planted/planted_header_fuzzer
+if [[ -z $bin ]]; then
+  bazel build --config=fuzz --noshow_progress --ui_event_filters=-info //fuzz/planted:planted_header_fuzzer >&2 || exit 2
+  bin=$(bazel info --config=fuzz bazel-bin 2>/dev/null)/fuzz/planted/planted_header_fuzzer
+fi
+[[ -x $bin ]] || { echo "find_planted.sh: no fuzzer at $bin" >&2; exit 2; }
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 times=() status=0 first=
 for (( i = 0; i < runs; i++ )); do

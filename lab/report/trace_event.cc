@@ -78,6 +78,10 @@ nlohmann::json TraceEventWriter::ToJson() const {
   return {{"traceEvents", events_}, {"displayTimeUnit", "ns"}};
 }
 
-std::string TraceEventWriter::Dump(int indent) const { return ToJson().dump(indent); }
+// Names are not always UTF-8 (thread and IPC object names are bytes): replace bad bytes with
+// U+FFFD rather than throw (found by fuzz/trace_event_fuzzer).
+std::string TraceEventWriter::Dump(int indent) const {
+  return ToJson().dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 }  // namespace lab

@@ -35,7 +35,7 @@ class TraceEventWriter {
 
   // {"traceEvents":[...], "displayTimeUnit":"ns"}.
   nlohmann::json ToJson() const;
-  // ToJson() serialized; `indent` < 0 is compact.
+  // ToJson() serialized; `indent` < 0 is compact. Bytes of names that are not UTF-8 become U+FFFD.
   std::string Dump(int indent = -1) const;
 
   std::size_t size() const { return events_.size(); }
