@@ -54,16 +54,27 @@ void* Trampoline(void* raw) {
 
 int LockMutex(Thread* me, pthread_mutex_t* m, Call call, Caller where, std::uint64_t deadline,
               bool try_only) {
-  auto key = reinterpret_cast<std::uintptr_t>(m);
+  auto key = ObjectKey(m);
   RecordStep(me, call, key, where, 0);
   Schedule(me);
   for (;;) {
     int rc = real.trylock(m);
-    if (rc == 0) {
+    if (rc == EBUSY) {
+      // Its owner's process was killed: wait until the kernel has released the robust mutex
+      // (the owner is really gone), then the trylock says EOWNERDEAD.
+      if (MutexInfo* info = sched.mutexes.find(key); info != nullptr && info->dead_owner_pid != 0 &&
+                                                     info->owner == kNone) {
+        WaitDead(info->dead_owner_pid);
+        info->dead_owner_pid = 0;
+        rc = real.trylock(m);
+      }
+    }
+    if (rc == 0 || rc == EOWNERDEAD) {
       NoteMutexAcquired(me, key, where);
-      return 0;
+      return rc;
     }
     if (rc != EBUSY || try_only) return rc;
+    if (MutexInfo& info = sched.mutexes[key]; info.owner == kNone) info.owner = kUnknownOwner;
     me->deadline = deadline;
     me->timed_out = false;
     Block(me, State::kMutex, key, call, where);
@@ -75,7 +86,7 @@ int LockMutex(Thread* me, pthread_mutex_t* m, Call call, Caller where, std::uint
 }
 
 int UnlockMutex(Thread* me, pthread_mutex_t* m, Caller where) {
-  auto key = reinterpret_cast<std::uintptr_t>(m);
+  auto key = ObjectKey(m);
   int rc = real.unlock(m);
   if (rc == 0) {
     NoteMutexReleased(key);
@@ -87,15 +98,16 @@ int UnlockMutex(Thread* me, pthread_mutex_t* m, Caller where) {
 
 int CondWait(Thread* me, pthread_cond_t* c, pthread_mutex_t* m, const struct timespec* abstime,
              Caller where) {
-  auto key = reinterpret_cast<std::uintptr_t>(c);
+  auto key = ObjectKey(c);
   Call call = abstime != nullptr ? Call::kCondTimedwait : Call::kCondWait;
   RecordStep(me, call, key, where, 0);
   // Atomically (we hold the baton) release the mutex and start waiting.
-  auto mkey = reinterpret_cast<std::uintptr_t>(m);
+  auto mkey = ObjectKey(m);
   if (real.unlock(m) == 0) {
     NoteMutexReleased(mkey);
   }
   me->cond_mutex = m;
+  me->cond_mutex_key = mkey;
   me->woken = false;
   me->timed_out = false;
   me->deadline = abstime != nullptr ? VirtualDeadline(abstime) : 0;
@@ -105,7 +117,7 @@ int CondWait(Thread* me, pthread_cond_t* c, pthread_mutex_t* m, const struct tim
   me->deadline = 0;
   for (;;) {
     int rc = real.trylock(m);
-    if (rc == 0) {
+    if (rc == 0 || rc == EOWNERDEAD) {
       NoteMutexAcquired(me, mkey, where);
       break;
     }
@@ -115,14 +127,14 @@ int CondWait(Thread* me, pthread_cond_t* c, pthread_mutex_t* m, const struct tim
 }
 
 void WakeCondWaiters(Thread* me, pthread_cond_t* c, bool all, Caller where) {
-  auto key = reinterpret_cast<std::uintptr_t>(c);
+  auto key = ObjectKey(c);
   int woken = 0;
   // Wake the longest waiter first (lowest id as a stand-in: waiters are not queued by time).
   for (std::uint32_t i = 0; i < sched.thread_count; ++i) {
     Thread* t = sched.threads[i];
     if (t->state == State::kCond && t->object == key) {
       t->state = State::kMutex;
-      t->object = reinterpret_cast<std::uintptr_t>(t->cond_mutex);
+      t->object = t->cond_mutex_key;
       t->woken = true;
       t->deadline = 0;
       ++woken;
@@ -135,7 +147,7 @@ void WakeCondWaiters(Thread* me, pthread_cond_t* c, bool all, Caller where) {
 }
 
 int SemWait(Thread* me, sem_t* s, Call call, Caller where, std::uint64_t deadline, bool try_only) {
-  auto key = reinterpret_cast<std::uintptr_t>(s);
+  auto key = ObjectKey(s);
   RecordStep(me, call, key, where, 0);
   Schedule(me);
   for (;;) {
@@ -204,7 +216,10 @@ int pthread_join(pthread_t thread, void** result) {
     Caller where = Here(__builtin_return_address(0));
     std::uint32_t id = kNone;
     for (std::uint32_t i = 1; i < sched.thread_count; ++i) {
-      if (sched.threads[i]->has_handle && pthread_equal(sched.threads[i]->handle, thread)) id = i;
+      if (sched.threads[i]->has_handle && sched.threads[i]->proc == me->proc &&
+          pthread_equal(sched.threads[i]->handle, thread)) {
+        id = i;
+      }
     }
     RecordStep(me, Call::kJoin, id, where, 0);
     Schedule(me);
@@ -315,7 +330,7 @@ int sem_post(sem_t* s) {
   Thread* me = Me();
   if (me == nullptr) return real.sem_post(s);
   int rc = real.sem_post(s);
-  auto key = reinterpret_cast<std::uintptr_t>(s);
+  auto key = ObjectKey(s);
   int woken = 0;
   for (std::uint32_t i = 0; i < sched.thread_count; ++i) {
     Thread* t = sched.threads[i];
