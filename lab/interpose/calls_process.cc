@@ -291,7 +291,13 @@ sem_t* sem_open(const char* name, int oflag, ...) {
   Thread* me = Me();
   if (me != nullptr) Point(me, Call::kSemOpen, 0, Here(__builtin_return_address(0)));
   sem_t* s = Created(oflag) ? rp.sem_open(name, oflag, mode, value) : rp.sem_open(name, oflag);
-  if (s != SEM_FAILED && Created(oflag) && sched.active) NoteCreated(ObjectType::kSem, name, 0);
+  if (s != SEM_FAILED && sched.active) {
+    if (Created(oflag)) NoteCreated(ObjectType::kSem, name, 0);
+    // Every process that opens the name must call the semaphore by the same key.
+    char path[300];
+    snprintf(path, sizeof path, "/dev/shm/sem.%s", name[0] == '/' ? name + 1 : name);
+    NoteSharedFile(s, sizeof(sem_t), path);
+  }
   return s;
 }
 

@@ -210,6 +210,18 @@ void NoteSharedMapping(void* addr, std::size_t len, int fd, off_t offset) {
   mappings[mapping_count++] = m;
 }
 
+void NoteSharedFile(void* addr, std::size_t len, const char* path) {
+  struct stat st;
+  if (mapping_count >= kMaxMappings || syscall(SYS_newfstatat, AT_FDCWD, path, &st, 0) != 0) return;
+  Mapping m{};
+  m.start = reinterpret_cast<std::uintptr_t>(addr);
+  m.end = m.start + len;
+  m.dev = st.st_dev;
+  m.ino = st.st_ino;
+  snprintf(m.name, sizeof m.name, "%s", path);
+  mappings[mapping_count++] = m;
+}
+
 void ForgetMapping(void* addr, std::size_t len) {
   auto a = reinterpret_cast<std::uintptr_t>(addr);
   for (int i = 0; i < mapping_count; ++i) {

@@ -263,6 +263,9 @@ const char* DescribeObject(std::uintptr_t key, char (&buf)[96]);
 // mmap/munmap bookkeeping of shared mappings (calls_process.cc interposes them).
 void NoteSharedMapping(void* addr, std::size_t len, int fd, off_t offset);
 void ForgetMapping(void* addr, std::size_t len);
+// A mapping made where we do not see it (sem_open maps /dev/shm/sem.NAME inside glibc): `addr`
+// .. +len is file `path` from offset 0.
+void NoteSharedFile(void* addr, std::size_t len, const char* path);
 
 // Where an interposed call was made: an offset into the executable (in_exe = 1) or an address.
 struct Caller {
