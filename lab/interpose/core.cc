@@ -707,8 +707,9 @@ namespace {
 // The scheduler state becomes one MAP_SHARED anonymous segment, inherited by forked children:
 // it replaces the pages of `sched` in place (MAP_FIXED), so every name stays the same.
 bool ShareSchedulerState() {
-  void* p = reinterpret_cast<void*>(syscall(SYS_mmap, &sched, sizeof(Scheduler), PROT_READ | PROT_WRITE,
-                                            MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
+  // Every argument as a long: syscall() is variadic, and the kernel reads whole registers.
+  void* p = reinterpret_cast<void*>(syscall(SYS_mmap, &sched, sizeof(Scheduler), long{PROT_READ | PROT_WRITE},
+                                            long{MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED}, -1L, 0L));
   if (p != &sched) return false;
   new (&sched) Scheduler();
   return true;
@@ -725,7 +726,7 @@ void Init() {
   int fd = static_cast<int>(syscall(SYS_openat, AT_FDCWD, path, O_RDWR | O_CLOEXEC));
   if (fd < 0) return;
   void* p = reinterpret_cast<void*>(syscall(SYS_mmap, nullptr, lab::interpose::kResultFileSize,
-                                            PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
+                                            long{PROT_READ | PROT_WRITE}, long{MAP_SHARED}, long{fd}, 0L));
   syscall(SYS_close, fd);
   if (p == MAP_FAILED) return;
   if (static_cast<ResultFile*>(p)->header.magic != lab::interpose::kResultMagic) return;
