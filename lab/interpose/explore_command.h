@@ -9,7 +9,7 @@
 //   - a sanitizer report on stderr: `sanitizer-report`; another non-zero exit:
 //     `invariant-violation` (the program's own check failed);
 //   - a run that reaches no scheduling point for --timeout seconds: `hang`;
-//   - ipclab-named IPC objects of the run's session left behind: `ipc-leak`.
+//   - named IPC objects the program created and left behind: `ipc-leak` (see Leaks below).
 // It prints the report of the first failure (kind on the first line; the steps with the
 // interposed call, object and caller file:line via addr2line), a replay command and a summary
 // line (runs, schedules/s, bugs). `--json` prints the same as one JSON object.
