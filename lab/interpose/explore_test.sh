@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# explore_test.sh <ipclab> <program> <program_fixed> <strategy> <budget> <twin budget> <kind>
+# explore_test.sh <ipclab> <program> <program_fixed> <strategy> <budget> <twin budget> <kind> [<faults>] [<expect>]
 # The planted bug must be found within <budget> schedules (seed 1) as <kind> (first line of the
 # report and `kind` in --json), replay from its token to the same kind, and the correct twin must
-# run clean for <twin budget> schedules.
+# run clean for <twin budget> schedules. <faults> (e.g. "kill", "signal"; "none" = off) is passed
+# as --faults to the exploration and the twin run; the replay takes the faults from the token.
+# <expect> (an extended regex) must match the report: the diagnosis names the objects and processes.
 set -uo pipefail
-ipclab=$1 program=$2 fixed=$3 strategy=$4 budget=$5 twin_budget=$6 kind=$7
+(( $# <= 9 )) || { echo "FAIL: too many arguments (a regex with spaces?)" >&2; exit 1; }
+ipclab=$1 program=$2 fixed=$3 strategy=$4 budget=$5 twin_budget=$6 kind=$7 faults=${8:-none} expect=${9:-}
+fault_args=()
+[[ $faults != none ]] && fault_args=(--faults "$faults")
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-out=$("$ipclab" explore --strategy "$strategy" --budget "$budget" --seed 1 -- "$program")
+out=$("$ipclab" explore "${fault_args[@]}" --strategy "$strategy" --budget "$budget" --seed 1 -- "$program")
 rc=$?
 echo "$out"
 [[ $rc == 1 ]] || fail "expected exit 1 (bug found) for $program, got $rc"
@@ -15,6 +20,10 @@ first=$(head -1 <<<"$out")
 # <kind> may list alternatives, "a|b" (a data race is reported by TSan before the assert fires).
 found_kind=${first%%:*}
 [[ "|$kind|" == *"|$found_kind|"* ]] || fail "expected kind '$kind', first line is: $first"
+if [[ -n $expect ]]; then
+  grep -Eq -- "$expect" <<<"$out" || fail "the report does not match '$expect'"
+  echo "report matches: $expect"
+fi
 token=$(grep -o 'lab1\.[^ ]*' <<<"$out" | head -1)
 [[ -n $token ]] || fail "no replay token in the report"
 
@@ -30,7 +39,7 @@ grep -q '<div class="step' "$page" || fail "--html page without steps"
 grep -q '<code class="replay"' "$page" || fail "--html page without the replay command"
 rm -f "$page"
 
-twin=$("$ipclab" explore --strategy "$strategy" --budget "$twin_budget" --seed 1 -- "$fixed")
+twin=$("$ipclab" explore "${fault_args[@]}" --strategy "$strategy" --budget "$twin_budget" --seed 1 -- "$fixed")
 rc=$?
 echo "$twin"
 [[ $rc == 0 ]] || fail "the correct twin $fixed was reported (exit $rc)"
