@@ -1,0 +1,25 @@
+#include "problems/exercises/rendezvous.h"
+
+#include <array>
+
+namespace exercises::rendezvous {
+
+bool Implemented() { return &MakeRendezvous != nullptr; }
+
+void Harness() {
+  std::unique_ptr<Rendezvous> r = MakeRendezvous();
+  LAB_ASSERT_MSG(r != nullptr, "MakeRendezvous() returned null");
+  std::array<lab::Atomic<int>, 2> arrived{};
+  std::array<lab::Thread, 2> threads;
+  for (int me = 0; me < 2; ++me) {
+    threads[me] = lab::Thread([&, me] {
+      arrived[me].store(1);
+      r->Arrive(me);
+      LAB_ASSERT_MSG(arrived[1 - me].load() == 1,
+                     "a thread left the rendezvous before the other one arrived");
+    });
+  }
+  for (lab::Thread& t : threads) t.join();
+}
+
+}  // namespace exercises::rendezvous
