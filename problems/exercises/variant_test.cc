@@ -47,6 +47,7 @@ TEST(ExerciseVariant, GradesAsExpected) {
   }
   ASSERT_FALSE(g.passed()) << name << "/" << variant << " passed; it must fail";
   const lab::Report& report = *g.report();
+  std::cout << name << "/" << variant << ": " << report.kind << ": " << report.summary << "\n";
   EXPECT_TRUE(e->Accepts(report.kind)) << "found " << report.kind << ", want " << e->kind << "\n"
                                        << Describe(g);
 
