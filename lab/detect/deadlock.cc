@@ -50,6 +50,29 @@ std::string Holds(const WaitNode& n) {
   return s;
 }
 
+// The structured twin of a detail line, for drawings (lab/report/html.h).
+rt::WaitFor Structured(const WaitNode& n, const std::map<ThreadId, const WaitNode*>& by_thread,
+                       bool in_cycle) {
+  rt::WaitFor w;
+  w.thread = n.thread_name;
+  w.verb = n.waits_for;
+  w.object = n.object_name;
+  w.where = n.where;
+  w.step = n.since;
+  for (ThreadId b : n.blockers) {
+    auto it = by_thread.find(b);
+    w.held_by.push_back(it != by_thread.end() ? it->second->thread_name
+                                              : fmt::format("T{} (finished)", b));
+  }
+  for (const auto& h : n.holds) w.holds.push_back({h.name, h.where, h.step});
+  w.in_cycle = in_cycle;
+  if (n.lost_signal_step) {
+    w.lost_signal_step = static_cast<long long>(*n.lost_signal_step);
+    w.lost_signal_where = n.lost_signal_where;
+  }
+  return w;
+}
+
 }  // namespace
 
 rt::Finding AnalyzeDeadlock(const std::vector<WaitNode>& nodes) {
@@ -70,6 +93,7 @@ rt::Finding AnalyzeDeadlock(const std::vector<WaitNode>& nodes) {
       f.details.push_back(fmt::format("  {} waits to {} {} at {} (step {}), held by {}; it {}",
                                       n.thread_name, n.waits_for, n.object_name, n.where, n.since,
                                       next.thread_name, Holds(n)));
+      f.wait_for.push_back(Structured(n, by_thread, true));
       add_step(n.since);
       for (const auto& h : n.holds) add_step(h.step);
       // Arrow from where the blocker took what we wait for to where we block.
@@ -119,6 +143,7 @@ rt::Finding AnalyzeDeadlock(const std::vector<WaitNode>& nodes) {
       }
       f.details.push_back(fmt::format("  {} waits to {} {} at {} (step {}){}; it {}{}", n.thread_name,
                                       n.waits_for, n.object_name, n.where, n.since, by, Holds(n), extra));
+      f.wait_for.push_back(Structured(n, by_thread, false));
       add_step(n.since);
       if (n.last_signal_step) add_step(*n.last_signal_step);
     }

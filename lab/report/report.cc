@@ -19,7 +19,9 @@ std::string WhereOf(std::source_location loc) {
   return fmt::format("{}:{}", file, loc.line());
 }
 
-std::string Describe(const ReportStep& s) {
+}  // namespace
+
+std::string DescribeStep(const ReportStep& s) {
   std::string what = s.op;
   if (s.value == -1 && s.op != "random") what = "blocks in " + what;
   if (!s.object.empty()) what += " " + s.object;
@@ -36,6 +38,10 @@ std::string Describe(const ReportStep& s) {
   }
   return what;
 }
+
+namespace {
+
+std::string Describe(const ReportStep& s) { return DescribeStep(s); }
 
 std::string Line(const ReportStep& s) {
   std::string choice =
@@ -74,6 +80,9 @@ Report MakeReport(const rt::ExecutionRecord& record, const rt::Finding& finding)
   r.flows = finding.flows;
   r.preemptions = record.preemptions;
   r.choices = record.choices;
+  r.wait_for = finding.wait_for;
+  r.max_bypass = record.max_bypass;
+  r.starved = finding.starved;
   for (const auto& t : record.threads) r.thread_names.push_back(t.name);
   std::set<StepIndex> key(finding.steps.begin(), finding.steps.end());
   for (const auto& e : record.events) {
@@ -195,6 +204,25 @@ nlohmann::ordered_json ToJson(const Report& r) {
   j["token"] = r.token;
   j["replay_command"] = r.replay_command;
   j["determinism"] = r.determinism;
+  if (!r.wait_for.empty()) {
+    nlohmann::ordered_json waits = nlohmann::ordered_json::array();
+    for (const auto& w : r.wait_for) {
+      nlohmann::ordered_json holds = nlohmann::ordered_json::array();
+      for (const auto& h : w.holds) holds.push_back({{"object", h.object}, {"where", h.where}, {"step", h.step}});
+      nlohmann::ordered_json e = {{"thread", w.thread}, {"verb", w.verb}, {"object", w.object},
+                                  {"where", w.where}, {"step", w.step}, {"held_by", w.held_by},
+                                  {"holds", holds}, {"in_cycle", w.in_cycle}};
+      if (w.lost_signal_step >= 0) {
+        e["lost_signal_step"] = w.lost_signal_step;
+        e["lost_signal_where"] = w.lost_signal_where;
+      }
+      waits.push_back(e);
+    }
+    j["wait_for"] = waits;
+  }
+  if (!r.starved.empty()) j["starved"] = r.starved;
+  if (!r.max_bypass.empty()) j["max_bypass"] = r.max_bypass;
+  if (!r.thread_processes.empty()) j["thread_processes"] = r.thread_processes;
   return j;
 }
 

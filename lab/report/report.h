@@ -25,10 +25,10 @@ namespace lab {
 struct ReportStep {
   StepIndex step = 0;
   ThreadId thread = kNoThread;
-  std::string thread_name;
-  std::string op;
-  std::string object;       // empty when the op has none
-  std::string where;        // file:line
+  std::string thread_name{};
+  std::string op{};
+  std::string object{};     // empty when the op has none
+  std::string where{};      // file:line
   std::int64_t value = 0;
   std::int32_t choice = -1;
   std::uint32_t alternatives = 1;
@@ -54,6 +54,11 @@ struct Report {
   std::string replay_command;
   std::string determinism;                       // result of replaying the schedule twice
   std::vector<std::uint32_t> choices;            // the reported schedule
+  // Additions for drawings (lab/report/html.h); empty when the finding has none.
+  std::vector<rt::WaitFor> wait_for;             // deadlock / lost-wakeup: every blocked thread
+  std::string starved;                           // starvation: the starving thread
+  std::vector<std::uint64_t> max_bypass;         // by thread: longest stretch without progress
+  std::vector<std::string> thread_processes;     // by thread: its process (empty: one process)
 
   // The steps that matter, with their context (the step before each, for the other threads).
   std::vector<ReportStep> StepsThatMatter() const;
@@ -61,6 +66,9 @@ struct Report {
 
 // Builds the report of `finding` from the execution that produced it.
 Report MakeReport(const rt::ExecutionRecord& record, const rt::Finding& finding);
+
+// "blocks in lock fork1", "notify_one cv (woke 1)": one step in words (all renderings share it).
+std::string DescribeStep(const ReportStep& step);
 
 // What a kind of finding means and how it is usually fixed (a few lines).
 std::string_view Explain(std::string_view kind);

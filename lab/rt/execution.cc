@@ -285,6 +285,7 @@ void Execution::CheckLiveness(bool may_throw) {
           f.details.push_back(fmt::format("  {}: last progress at step {}", ThreadName(u->id),
                                           u->last_progress));
         }
+        f.starved = ThreadName(t.id);
         f.steps.push_back(t.last_progress ? t.last_progress - 1 : 0);
         f.steps.push_back(step_ - 1);
         Fail(std::move(f), may_throw);
