@@ -54,10 +54,19 @@ done
 out=$(cat "$tmp/dining_philosophers.starter.out")
 token=$(sed -n 's/^Replay token: //p' <<<"$out")
 [[ -n $token ]] || fail "no replay token: $out"
+# With --html: one self-contained page with the wait-for graph, the steps and the replay command.
 out=$("$ipclab" check dining_philosophers docs/exercises/dining_philosophers/starter.cc \
-      --replay "$token" 2>&1); rc=$?
+      --replay "$token" --html "$tmp/deadlock.html" 2>&1); rc=$?
 (( rc == 1 )) || fail "replay exited $rc, want 1: $out"
 grep -q "^FAIL dining_philosophers .*: deadlock (replayed)" <<<"$out" || fail "replay: $out"
+page=$(cat "$tmp/deadlock.html") || fail "--html wrote no page"
+grep -q '<svg class="waitfor"' <<<"$page" || fail "the page has no wait-for graph"
+grep -q 'class="step' <<<"$page" || fail "the page has no steps"
+grep -Eq '<code class="replay"[^>]*>tools/ipclab check dining_philosophers' <<<"$page" ||
+  fail "the page has no replay command"
+grep -q "forks_\[Left(p)\].lock()" <<<"$page" || fail "the page does not show the student's source"
+grep -q "<script" <<<"$page" && ! grep -q '<script src=' <<<"$page" ||
+  fail "the page is not self-contained"
 
 # Usage errors: exit 2, one line.
 out=$("$ipclab" check no_such_exercise docs/exercises/lost_update/starter.cc 2>&1); rc=$?

@@ -201,6 +201,10 @@ int RunCheck(const CheckOptions& o, std::ostream& out, std::ostream& err) {
   if (!o.replay.empty()) run.insert(run.end(), {"--replay", o.replay});
   if (o.explain) run.push_back("--explain");
   if (o.json) run.push_back("--json");
+  if (!o.html.empty()) {
+    // The page shows source lines: the student's file is found from here, the harness in the kit.
+    run.insert(run.end(), {"--html", o.html, "--source-root", ".", "--source-root", kit->root});
+  }
   auto ran = RunProgram(run, o.timeout_seconds);
   if (!ran) return Usage(err, ran.error().message());
   if (ran->timed_out) {
@@ -231,6 +235,10 @@ std::function<int()> SetupCheckCommand(CLI::App& sub) {
   sub.add_flag("--explain", o->explain, "add the teaching text for the kind of bug found");
   sub.add_flag("--json", o->json, "print the grade as one JSON object");
   sub.add_flag("--list", o->list, "list the exercises");
+  sub.add_option("--html", o->html,
+                 "also write the grade as one self-contained HTML page: the bug's interleaving as "
+                 "swimlanes with the source lines, or what was explored")
+      ->type_name("PAGE.html");
   sub.add_option("--timeout", o->timeout_seconds,
                  "seconds the graded program may run before it is a `hang` (default 300)")
       ->check(CLI::PositiveNumber);
@@ -244,7 +252,7 @@ std::function<int()> SetupCheckCommand(CLI::App& sub) {
       "(the compiler's errors are shown).\n\n"
       "EXAMPLES\n  ipclab check --list\n"
       "  ipclab check lost_update docs/exercises/lost_update/starter.cc\n"
-      "  ipclab check lost_wakeup my_event.cc --explain");
+      "  ipclab check lost_wakeup my_event.cc --explain --html lost_wakeup.html");
   return [o] { return RunCheck(*o, std::cout, std::cerr); };
 }
 

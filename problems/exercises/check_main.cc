@@ -1,6 +1,7 @@
 // The main of a graded program: `ipclab check` links the student's file with the grading kit
 // (this main, the exercises' harnesses, the lab) and runs the result as
 //   exercise_check EXERCISE FILE [--seed N] [--replay TOKEN] [--explain] [--json]
+//                  [--html PAGE --source-root DIR]...
 // FILE only labels the output and the replay command. Exit status: 0 passed, 1 a finding,
 // 2 usage error (or the file does not define the exercise's entry point).
 #include <iostream>
@@ -10,6 +11,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "lab/report/html.h"
 #include "lab/report/report.h"
 #include "problems/exercises/exercise.h"
 
@@ -18,6 +20,27 @@ namespace {
 
 std::string ReplayCommand(const Exercise& e, const std::string& file, const std::string& token) {
   return fmt::format("tools/ipclab check {} {} --replay {}", e.name, file, token);
+}
+
+// Writes the grade as one self-contained page: the report of the first bug, or a "no finding"
+// page with what was explored. Returns false (after saying why) when the page cannot be written.
+bool WriteHtml(const std::string& path, const Exercise& e, const std::string& file,
+               std::span<const lab::Report> reports,
+               std::vector<std::pair<std::string, std::string>> facts,
+               const std::vector<std::string>& source_roots, bool explain) {
+  lab::HtmlOptions o;
+  o.title = fmt::format("ipclab check {} {}: {}", e.name, file,
+                        reports.empty() ? "PASS" : "FAIL, " + reports.front().kind);
+  o.subtitle = fmt::format("exercise {}: {}", e.name, e.title);
+  o.facts = std::move(facts);
+  o.explain = explain || !reports.empty();
+  o.doc = fmt::format("docs/exercises/{}/README.md (hints)", e.name);
+  o.source_roots = source_roots;
+  if (auto w = lab::WriteHtmlFile(path, lab::RenderHtml(reports, o)); !w) {
+    std::cerr << "ipclab check: " << w.error() << "\n";
+    return false;
+  }
+  return true;
 }
 
 nlohmann::json PhaseJson(const Phase& p) {
@@ -30,7 +53,8 @@ nlohmann::json PhaseJson(const Phase& p) {
 }
 
 int Main(int argc, char** argv) {
-  std::string name, file, replay;
+  std::string name, file, replay, html;
+  std::vector<std::string> source_roots;
   std::uint64_t seed = 1;
   bool explain = false, json = false;
   CLI::App app("grades one exercise solution (run by `ipclab check`)");
@@ -40,6 +64,8 @@ int Main(int argc, char** argv) {
   app.add_option("--replay", replay);
   app.add_flag("--explain", explain);
   app.add_flag("--json", json);
+  app.add_option("--html", html);
+  app.add_option("--source-root", source_roots);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -64,6 +90,10 @@ int Main(int argc, char** argv) {
       return 2;
     }
     for (lab::Report& report : r.findings) report.replay_command = ReplayCommand(*e, file, replay);
+    if (!html.empty() &&
+        !WriteHtml(html, *e, file, r.findings, {{"replayed", replay}}, source_roots, explain)) {
+      return 2;
+    }
     if (json) {
       nlohmann::json j{{"exercise", e->name}, {"file", file}, {"replay", replay},
                        {"passed", r.clean()}};
@@ -87,6 +117,19 @@ int Main(int argc, char** argv) {
   }
   const lab::Report* report = g.report();
   const std::string replay_command = report ? report->replay_command : "";
+  if (!html.empty()) {
+    std::vector<std::pair<std::string, std::string>> facts = {{"budget", BudgetText(*e)}};
+    for (const Phase& p : g.phases) {
+      facts.emplace_back(p.label, fmt::format("{} schedules{}, {} steps, {:.2f} s: {}",
+                                              p.result.executions,
+                                              p.result.exhausted ? " (all)" : "", p.result.steps,
+                                              p.result.seconds,
+                                              p.result.clean() ? "no bug" : p.result.findings[0].kind));
+    }
+    std::span<const lab::Report> shown;
+    if (report != nullptr) shown = std::span<const lab::Report>(report, 1);
+    if (!WriteHtml(html, *e, file, shown, std::move(facts), source_roots, explain)) return 2;
+  }
   if (json) {
     nlohmann::json j{{"exercise", e->name}, {"file", file}, {"passed", g.passed()},
                      {"budget", BudgetText(*e)}, {"schedules", g.schedules()}};
