@@ -2,19 +2,22 @@
 
 #include <array>
 
+#include "problems/exercises/harness.h"
+
 namespace exercises::check_then_act {
 
 bool Implemented() { return &MakeAccount != nullptr; }
 
 void Harness() {
   constexpr int kInitial = 100;
-  std::unique_ptr<Account> account = MakeAccount(kInitial);
+  auto account = harness::Own(MakeAccount(kInitial));
   LAB_ASSERT_MSG(account != nullptr, "MakeAccount() returned null");
   std::array<lab::Atomic<int>, 2> withdrawn{};
   const std::array<int, 2> amount = {60, 50 + 10 * static_cast<int>(lab::random(2))};
   std::array<lab::Thread, 2> threads;
   for (int t = 0; t < 2; ++t) {
     threads[t] = lab::Thread([&, t] {
+      harness::Uses uses(account.get());
       if (account->Withdraw(amount[t])) withdrawn[t].store(amount[t]);
     });
   }

@@ -2,18 +2,21 @@
 
 #include <array>
 
+#include "problems/exercises/harness.h"
+
 namespace exercises::dining_philosophers {
 
 bool Implemented() { return &MakeTable != nullptr; }
 
 void Harness() {
   constexpr int kMeals = 1;
-  std::unique_ptr<Table> table = MakeTable();
+  auto table = harness::Own(MakeTable());
   LAB_ASSERT_MSG(table != nullptr, "MakeTable() returned null");
   std::array<lab::Atomic<int>, kPhilosophers> users{};   // who holds each fork, by count
   std::array<lab::Thread, kPhilosophers> philosophers;
   for (int p = 0; p < kPhilosophers; ++p) {
     philosophers[p] = lab::Thread([&, p] {
+      harness::Uses uses(table.get());
       const int left = p, right = (p + 1) % kPhilosophers;
       for (int meal = 0; meal < kMeals; ++meal) {
         table->PickUp(p);

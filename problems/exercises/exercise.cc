@@ -176,7 +176,9 @@ lab::Options PhaseOptions(const Exercise& e, int phase, std::uint64_t seed) {
   o.spurious_wakeups = true;   // POSIX allows them; a correct wait loops
   o.max_steps = 20000;
   o.starvation_bound = 2000;
-  o.watchdog_seconds = 60;     // a solution that spins without a scheduling point
+  // A solution that spins without a scheduling point; generous, so that a slow (sanitizer) build
+  // of a correct solution never trips it (ipclab check also kills the program after --timeout).
+  o.watchdog_seconds = 240;
   o.name = e.name;
   o.read_env = false;
   o.quiet = true;

@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "problems/exercises/harness.h"
+
 namespace exercises::lazy_init {
 namespace {
 
@@ -25,13 +27,14 @@ void Harness() {
   lab::Atomic<int> created{0, "created"};
   g_created = &created;
   {
-    std::unique_ptr<Lazy> lazy = MakeLazy();
+    auto lazy = harness::Own(MakeLazy());
     LAB_ASSERT_MSG(lazy != nullptr, "MakeLazy() returned null");
     std::array<lab::Atomic<Resource*>, 2> seen{};
     std::array<lab::Atomic<int>, 2> values{};
     std::array<lab::Thread, 2> threads;
     for (int t = 0; t < 2; ++t) {
       threads[t] = lab::Thread([&, t] {
+      harness::Uses uses(lazy.get());
         Resource* r = lazy->Get();
         LAB_ASSERT_MSG(r != nullptr, "Get() returned null");
         values[t].store(r->value);

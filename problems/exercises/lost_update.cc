@@ -2,19 +2,21 @@
 
 #include <array>
 
+#include "problems/exercises/harness.h"
+
 namespace exercises::lost_update {
 
 bool Implemented() { return &MakeCounter != nullptr; }
 
 void Harness() {
-  std::unique_ptr<Counter> counter = MakeCounter();
+  auto counter = harness::Own(MakeCounter());
   LAB_ASSERT_MSG(counter != nullptr, "MakeCounter() returned null");
   // How many times each thread increments is part of the schedule (so is every interleaving).
   const std::array<int, 2> times = {1 + static_cast<int>(lab::random(2)), 2};
-  lab::Thread a([&] {
+  lab::Thread a([&] { harness::Uses uses(counter.get());
     for (int i = 0; i < times[0]; ++i) counter->Increment();
   });
-  lab::Thread b([&] {
+  lab::Thread b([&] { harness::Uses uses(counter.get());
     for (int i = 0; i < times[1]; ++i) counter->Increment();
   });
   a.join();

@@ -2,17 +2,20 @@
 
 #include <array>
 
+#include "problems/exercises/harness.h"
+
 namespace exercises::rendezvous {
 
 bool Implemented() { return &MakeRendezvous != nullptr; }
 
 void Harness() {
-  std::unique_ptr<Rendezvous> r = MakeRendezvous();
+  auto r = harness::Own(MakeRendezvous());
   LAB_ASSERT_MSG(r != nullptr, "MakeRendezvous() returned null");
   std::array<lab::Atomic<int>, 2> arrived{};
   std::array<lab::Thread, 2> threads;
   for (int me = 0; me < 2; ++me) {
     threads[me] = lab::Thread([&, me] {
+      harness::Uses uses(r.get());
       arrived[me].store(1);
       r->Arrive(me);
       LAB_ASSERT_MSG(arrived[1 - me].load() == 1,
