@@ -107,6 +107,7 @@ rt::ExecutionConfig ConfigOf(const Options& o, double watchdog_deadline) {
   c.max_steps = o.max_steps;
   c.starvation_bound = o.starvation_bound;
   c.spurious_wakeups = o.spurious_wakeups;
+  c.tick_ns = o.tick_ns;
   c.watchdog_deadline = watchdog_deadline;
   return c;
 }

@@ -55,6 +55,10 @@ struct Options {
   std::uint64_t max_steps = 50000;        // per execution; longer is a `hang`
   std::uint64_t starvation_bound = 5000;  // steps without progress; 0 disables liveness checks
   bool spurious_wakeups = false;          // a condvar wait may wake once without a notify
+  // Virtual time advanced per step. A huge tick (an hour) makes time adversarial: any sleep or
+  // timeout is over after the next step of anyone, so code that is only right when a sleep is
+  // "long enough" fails (ipclab check uses it).
+  std::int64_t tick_ns = 1000;
   bool stop_at_first_finding = true;      // first fatal one (lock-order inversions don't stop)
   int shrink_budget = 300;                // replays spent shrinking a failing schedule (0: none)
   double watchdog_seconds = 0;            // 0: LAB_WATCHDOG_SECONDS, else none

@@ -4,6 +4,7 @@
 #include "ipc/audit/leaks_command.h"
 #include "lab/interpose/explore_command.h"
 #include "problems/commands.h"
+#include "problems/exercises/check_command.h"
 #include "properties/linearizability_command.h"
 #include "stress/command.h"
 
@@ -23,6 +24,7 @@ IpclabCli BuildIpclabCli() {
       "  ipclab list                             the cases and their expected verdicts\n"
       "  ipclab run dining_philosophers/naive    explore one case, report its bug\n"
       "  ipclab replay CASE TOKEN                re-run the schedule a report printed\n"
+      "  ipclab check lost_update my.cc          grade an exercise (docs/exercises/)\n"
       "  ipclab doctor                           what this machine offers IPC code\n\n"
       "`ipclab COMMAND --help` describes each command.");
   app.require_subcommand(0, 1);
@@ -36,6 +38,8 @@ IpclabCli BuildIpclabCli() {
   add("run", "explore one case (problem/variant) and report the first bug found",
       problems::SetupRunCommand);
   add("replay", "re-run the one schedule of a report's replay token", problems::SetupReplayCommand);
+  add("check", "grade an exercise solution: compile FILE.cc, explore it, pass it or show its bug",
+      exercises::SetupCheckCommand);
   add("explore", "run an unmodified pthread program under many controlled schedules; report its bugs",
       lab::interpose::SetupExploreCommand);
   add("stress", "chaos campaigns on real processes: storms, crashes, hang and leak diagnosis",
