@@ -697,9 +697,9 @@ int RunExplore(const ExploreOptions& o, std::ostream& out, std::ostream& err) {
         ReportStep rs;
         rs.step = i;
         rs.thread = s.thread;
-        rs.thread_name = fmt::format("T{}", s.thread);
+        rs.thread_name = ThreadName(b, s.thread);
         rs.op = kCallNames[std::min<int>(s.call, static_cast<int>(Call::kCount) - 1)];
-        rs.object = StepObject(s);
+        rs.object = StepObject(b, s);
         rs.where = static_cast<Call>(s.call) == Call::kStart ? "" : Where(names, s.caller_offset, s.caller_in_exe != 0);
         rs.value = s.value;
         r.schedule.push_back(std::move(rs));
@@ -707,7 +707,7 @@ int RunExplore(const ExploreOptions& o, std::ostream& out, std::ostream& err) {
       }
       std::uint32_t threads = b.threads;
       for (const auto& [t, _] : last_of) threads = std::max(threads, t + 1);
-      for (std::uint32_t t = 0; t < threads; ++t) r.thread_names.push_back(fmt::format("T{}", t));
+      for (std::uint32_t t = 0; t < threads; ++t) r.thread_names.push_back(ThreadName(b, t));
       for (const auto& [t, i] : last_of) r.key_steps.push_back(i);
       std::sort(r.key_steps.begin(), r.key_steps.end());
       for (StepIndex k : r.key_steps) r.schedule[k].matters = true;
