@@ -4,7 +4,13 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <mqueue.h>
+#include <semaphore.h>
+#include <sys/ipc.h>
 #include <sys/mman.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -47,6 +53,9 @@ struct Outcome {
   std::uint64_t total_steps = 0;
   std::string stderr_tail;
   std::uint32_t threads = 0;
+  std::uint32_t processes = 1;
+  std::uint32_t faults = 0;
+  std::vector<std::uint16_t> thread_proc, thread_local_index;
   bool started = false;
   bool exec_failed = false;
 };
@@ -110,11 +119,69 @@ std::string ReadTail(const std::string& path, std::size_t max_bytes) {
   return all;
 }
 
+// The objects of `h.created` that still exist, described; each is removed.
+std::vector<std::string> RemoveLeftovers(const ResultHeader& h) {
+  std::vector<std::string> leaked;
+  for (std::uint32_t i = 0; i < std::min(h.created_count, kMaxCreated); ++i) {
+    const CreatedObject& c = h.created[i];
+    std::string name(c.name, strnlen(c.name, sizeof c.name));
+    std::string base = name.starts_with("/") ? name.substr(1) : name;
+    switch (static_cast<ObjectType>(c.type)) {
+      case ObjectType::kShm:
+        if (access(("/dev/shm/" + base).c_str(), F_OK) == 0) {
+          leaked.push_back(fmt::format("POSIX shared memory {} (shm_open; /dev/shm/{})", name, base));
+          shm_unlink(name.c_str());
+        }
+        break;
+      case ObjectType::kSem:
+        if (access(("/dev/shm/sem." + base).c_str(), F_OK) == 0) {
+          leaked.push_back(fmt::format("named semaphore {} (sem_open; /dev/shm/sem.{})", name, base));
+          sem_unlink(name.c_str());
+        }
+        break;
+      case ObjectType::kMq: {
+        mqd_t q = mq_open(name.c_str(), O_RDONLY | O_NONBLOCK);
+        if (q != static_cast<mqd_t>(-1)) {
+          mq_close(q);
+          leaked.push_back(fmt::format("message queue {} (mq_open)", name));
+          mq_unlink(name.c_str());
+        }
+        break;
+      }
+      case ObjectType::kSysvShm: {
+        struct shmid_ds ds;
+        if (shmctl(c.sysv_id, IPC_STAT, &ds) == 0) {
+          leaked.push_back(fmt::format("SysV shared memory segment id {} (shmget)", c.sysv_id));
+          shmctl(c.sysv_id, IPC_RMID, nullptr);
+        }
+        break;
+      }
+      case ObjectType::kSysvSem: {
+        struct semid_ds ds;
+        if (semctl(c.sysv_id, 0, IPC_STAT, &ds) == 0) {
+          leaked.push_back(fmt::format("SysV semaphore set id {} (semget)", c.sysv_id));
+          semctl(c.sysv_id, 0, IPC_RMID);
+        }
+        break;
+      }
+      case ObjectType::kSysvMsg: {
+        struct msqid_ds ds;
+        if (msgctl(c.sysv_id, IPC_STAT, &ds) == 0) {
+          leaked.push_back(fmt::format("SysV message queue id {} (msgget)", c.sysv_id));
+          msgctl(c.sysv_id, IPC_RMID, nullptr);
+        }
+        break;
+      }
+    }
+  }
+  return leaked;
+}
+
 // Runs the program once. `file` is the mapped result file (already holding magic and replay).
 ipc::sys::Result<Outcome> RunOnce(const ExploreOptions& o, const std::string& program,
                                   const std::string& library, const ipc::audit::PrivateDir& dir,
                                   ResultFile* file, const std::string& strategy, std::uint64_t seed,
-                                  std::uint64_t pct_k) {
+                                  std::uint64_t pct_k, const std::string& faults) {
   std::memset(&file->header.choice_count, 0,
               sizeof(ResultHeader) - offsetof(ResultHeader, choice_count));
   const std::string result_path = dir.file("result");
@@ -134,6 +201,7 @@ ipc::sys::Result<Outcome> RunOnce(const ExploreOptions& o, const std::string& pr
     env_strings.push_back("IPCLAB_EXPLORE_STRATEGY=" + strategy);
     env_strings.push_back(fmt::format("IPCLAB_EXPLORE_SEED={}", seed));
     env_strings.push_back(fmt::format("IPCLAB_EXPLORE_PCT_K={}", pct_k));
+    if (!faults.empty()) env_strings.push_back("IPCLAB_EXPLORE_FAULTS=" + faults);
   } else if (o.jitter) {
     env_strings.push_back(fmt::format("IPCLAB_NAIVE_JITTER={}", seed | 1));
   }
@@ -178,11 +246,18 @@ ipc::sys::Result<Outcome> RunOnce(const ExploreOptions& o, const std::string& pr
   if (auto w = ipc::sys::Retry("waitpid", program, [&] { return waitpid(*pid, &status, 0); }); !w) {
     if (w.error().err != ECHILD) return std::unexpected(w.error());
   }
+  // Processes the program forked and left behind (orphans, a tree ended by a hang) go with it.
+  kill(-*pid, SIGKILL);
 
   Outcome r;
   const ResultHeader& h = file->header;
   r.started = h.started != 0;
   r.threads = h.threads;
+  r.processes = std::max<std::uint32_t>(h.processes, 1);
+  r.faults = h.faults;
+  const std::uint32_t recorded = std::min(h.threads, kMaxThreadRecords);
+  r.thread_proc.assign(h.thread_proc, h.thread_proc + recorded);
+  r.thread_local_index.assign(h.thread_local_index, h.thread_local_index + recorded);
   std::uint32_t nchoices = std::min(h.choice_count, kMaxChoices);
   r.choices.assign(file->choices, file->choices + nchoices);
   r.total_steps = h.step_count;
@@ -199,14 +274,34 @@ ipc::sys::Result<Outcome> RunOnce(const ExploreOptions& o, const std::string& pr
   auto kind = static_cast<RunKind>(h.kind);
   bool sanitizer = r.stderr_tail.find("Sanitizer") != std::string::npos ||
                    r.stderr_tail.find("runtime error:") != std::string::npos;
-  if (exited && code == kHangExitCode && (kind == RunKind::kDeadlock || kind == RunKind::kLostWakeup)) {
-    r.kind = kind == RunKind::kDeadlock ? "deadlock" : "lost-wakeup";
+  // A hang found in any process of the tree ends the whole tree (the first process may then die
+  // of SIGKILL): the kind in the result file decides.
+  if (h.crashed_proc != 0 && h.crashed_signal != 0 && (kind != RunKind::kNone || (exited && code == 0))) {
+    // A child died of a signal nobody chose (an assert, a crash): reported before a hang it
+    // caused; the first process's own failure (its assert, exit status) comes first otherwise.
+    const int sig = h.crashed_signal;
+    r.kind = sig == SIGABRT ? "assertion-failure" : "crash";
+    r.summary = fmt::format("child process p{} died of signal {} ({}); no fault was injected into it", h.crashed_proc,
+                            sig, strsignal(sig));
+    if (auto at = r.stderr_tail.find("Assertion"); sig == SIGABRT && at != std::string::npos) {
+      auto begin = r.stderr_tail.rfind('\n', at);
+      auto end = r.stderr_tail.find('\n', at);
+      r.summary = fmt::format("child process p{}: {}", h.crashed_proc,
+                              r.stderr_tail.substr(begin == std::string::npos ? 0 : begin + 1,
+                                                   end == std::string::npos ? std::string::npos : end - begin - 1));
+    }
+    std::stringstream lines(h.diagnosis);
+    for (std::string line; std::getline(lines, line);) r.details.push_back("then: " + line);
+  } else if (kind == RunKind::kDeadlock || kind == RunKind::kLostWakeup || kind == RunKind::kHang) {
+    r.kind = kind == RunKind::kDeadlock ? "deadlock" : kind == RunKind::kLostWakeup ? "lost-wakeup" : "hang";
     r.summary = kind == RunKind::kDeadlock
                     ? "no thread can run: every live thread waits for another (see the wait-for state)"
-                    : "a thread waits on a condition variable whose signal came while nobody waited";
+                : kind == RunKind::kLostWakeup
+                    ? "a thread waits on a condition variable whose signal came while nobody waited"
+                    : "no thread can run: a thread waits on a pipe nobody will write to or close";
     std::stringstream lines(h.diagnosis);
     for (std::string line; std::getline(lines, line);) r.details.push_back(line);
-  } else if (exited && code == kHangExitCode && kind == RunKind::kTooManyThreads) {
+  } else if (kind == RunKind::kTooManyThreads) {
     r.kind = "crash";
     r.summary = "the program created more threads than the interposition library controls (512)";
   } else if (timed_out) {
@@ -231,6 +326,19 @@ ipc::sys::Result<Outcome> RunOnce(const ExploreOptions& o, const std::string& pr
   } else if (code != 0) {
     r.kind = "invariant-violation";
     r.summary = fmt::format("the program exited with status {} (its own check failed)", code);
+  } else if (h.crashed_proc != 0) {
+    const int sig = h.crashed_signal;
+    r.kind = sig == SIGABRT ? "assertion-failure" : "crash";
+    r.summary = fmt::format("child process p{} died of {} (no fault was injected into it)", h.crashed_proc,
+                            sig != 0 ? fmt::format("signal {} ({})", sig, strsignal(sig)) : std::string("a signal"));
+  }
+  // Leaks: the named IPC objects the program created that are still there. Removed either way,
+  // so the next run starts clean (a program that creates with O_EXCL would fail otherwise).
+  std::vector<std::string> leaked = RemoveLeftovers(h);
+  if (r.kind.empty() && !leaked.empty()) {
+    r.kind = "ipc-leak";
+    r.summary = fmt::format("the run left {} IPC object{} behind", leaked.size(), leaked.size() == 1 ? "" : "s");
+    for (const auto& l : leaked) r.details.push_back("left behind: " + l);
   }
   return r;
 }
@@ -322,12 +430,35 @@ std::string ShellQuote(const std::string& s) {
   return q + "'";
 }
 
-std::string StepObject(const StepRecord& s) {
+// "T3" for a single-process run, "p1.t0" once the program forked.
+std::string ThreadName(const Outcome& r, std::uint32_t id) {
+  if (r.processes <= 1 || id >= r.thread_proc.size()) return fmt::format("T{}", id);
+  return fmt::format("p{}.t{}", r.thread_proc[id], r.thread_local_index[id]);
+}
+
+std::string ObjectName(std::uint64_t key) {
+  if ((key >> 62) == 1) return fmt::format("pipe:[{}]", key & 0xffffffffffffull);
+  if ((key >> 63) == 1) return fmt::format("shared:{:#x}", key);
+  return fmt::format("{:#x}", key);
+}
+
+std::string StepObject(const Outcome& r, const StepRecord& s) {
   auto call = static_cast<Call>(s.call);
-  if (call == Call::kCreate) return fmt::format("T{}", s.object);
-  if (call == Call::kJoin) return s.object == 0xffffffffu ? "uncontrolled thread" : fmt::format("T{}", s.object);
+  switch (call) {
+    case Call::kCreate: return ThreadName(r, static_cast<std::uint32_t>(s.object));
+    case Call::kJoin:
+      return s.object == 0xffffffffu ? "uncontrolled thread" : ThreadName(r, static_cast<std::uint32_t>(s.object));
+    case Call::kFork: return s.value != 0 ? fmt::format("-> p{}, pid {}", s.object, s.value) : "";
+    case Call::kWaitpid: return fmt::format("{}", static_cast<std::int64_t>(s.object));
+    case Call::kProcessExit: return fmt::format("pid {}, status {}", s.object, s.value);
+    case Call::kKillFault: return fmt::format("p{}, pid {}", s.object, s.value);
+    case Call::kSignalFault: return ThreadName(r, static_cast<std::uint32_t>(s.object));
+    case Call::kRead:
+      return s.value == -EINTR ? ObjectName(s.object) + " = EINTR" : ObjectName(s.object);
+    default: break;
+  }
   if (s.object == 0) return "";
-  return fmt::format("{:#x}", s.object);
+  return ObjectName(s.object);
 }
 
 }  // namespace
@@ -341,6 +472,20 @@ int RunExplore(const ExploreOptions& o, std::ostream& out, std::ostream& err) {
     err << "ipclab explore: --strategy must be random or pct, not '" << o.strategy << "'\n";
     return 2;
   }
+  // Faults: "kill", "signal" or both, comma-separated; in the token as "<strategy>-kill-signal".
+  std::vector<std::string> fault_list;
+  {
+    std::stringstream in(o.faults);
+    for (std::string f; std::getline(in, f, ',');) {
+      if (f.empty()) continue;
+      if (f != "kill" && f != "signal") {
+        err << "ipclab explore: --faults takes kill and/or signal (comma-separated), not '" << f << "'\n";
+        return 2;
+      }
+      if (std::find(fault_list.begin(), fault_list.end(), f) == fault_list.end()) fault_list.push_back(f);
+    }
+    std::sort(fault_list.begin(), fault_list.end());
+  }
   std::optional<ReplayToken> replay;
   if (!o.replay.empty()) {
     auto t = DecodeToken(o.replay);
@@ -349,6 +494,17 @@ int RunExplore(const ExploreOptions& o, std::ostream& out, std::ostream& err) {
       return 2;
     }
     replay = *t;
+    // The token's faults replace --faults: the same choice points must exist.
+    fault_list.clear();
+    std::stringstream in(replay->strategy);
+    std::string part;
+    std::getline(in, part, '-');
+    while (std::getline(in, part, '-')) fault_list.push_back(part);
+  }
+  std::string faults_env, faults_suffix;
+  for (const auto& f : fault_list) {
+    faults_env += (faults_env.empty() ? "" : ",") + f;
+    faults_suffix += "-" + f;
   }
   const std::string program = FindProgram(o.command[0]);
   if (program.empty()) {
@@ -401,7 +557,7 @@ int RunExplore(const ExploreOptions& o, std::ostream& out, std::ostream& err) {
     } else {
       file->header.replay_count = 0;
     }
-    auto r = RunOnce(o, program, library, *dir, file, strategy, seed, pct_k);
+    auto r = RunOnce(o, program, library, *dir, file, strategy, seed, pct_k, faults_env);
     if (!r) {
       err << "ipclab explore: " << r.error().message() << "\n";
       munmap(map, kResultFileSize);
@@ -424,7 +580,7 @@ int RunExplore(const ExploreOptions& o, std::ostream& out, std::ostream& err) {
       if (!first_bug) {
         first_bug = std::move(*r);
         found_at = i + 1;
-        bug_strategy = replay ? replay->strategy : o.strategy;
+        bug_strategy = replay ? replay->strategy : o.strategy + faults_suffix;
         bug_seed = seed;
         if (!o.naive) break;  // the report is what matters; the baseline counts every failure
       }
@@ -453,8 +609,10 @@ int RunExplore(const ExploreOptions& o, std::ostream& out, std::ostream& err) {
     } else if (replay) {
       text += fmt::format("  replayed schedule of {} choices ({} recorded)\n", b.choices.size(), replay->choices.size());
     } else {
-      text += fmt::format("  found by {} (seed {:#x}) in schedule {} of {}; {} controlled threads, {} choices\n",
-                          bug_strategy, bug_seed, found_at, runs_wanted, b.threads, b.choices.size());
+      text += fmt::format("  found by {} (seed {:#x}) in schedule {} of {}; {} controlled threads in {} process{}, {} choices{}\n",
+                          bug_strategy, bug_seed, found_at, runs_wanted, b.threads, b.processes,
+                          b.processes == 1 ? "" : "es", b.choices.size(),
+                          b.faults > 0 ? fmt::format(", {} fault injected", b.faults) : "");
     }
     j["kind"] = b.kind;
     j["summary"] = b.summary;
@@ -472,10 +630,11 @@ int RunExplore(const ExploreOptions& o, std::ostream& out, std::ostream& err) {
       std::uint64_t index = b.total_steps - b.steps.size();
       for (const auto& s : b.steps) {
         std::string op = kCallNames[std::min<int>(s.call, static_cast<int>(Call::kCount) - 1)];
-        std::string object = StepObject(s);
+        std::string object = StepObject(b, s);
         std::string where = static_cast<Call>(s.call) == Call::kStart ? "" : Where(names, s.caller_offset, s.caller_in_exe != 0);
-        text += fmt::format("    #{:<4} T{:<3} {}({}){}{}\n", index, s.thread, op, object, where.empty() ? "" : "  at ", where);
-        steps.push_back({{"step", index}, {"thread", s.thread}, {"op", op}, {"object", object}, {"where", where}});
+        const std::string thread = ThreadName(b, s.thread);
+        text += fmt::format("    #{:<4} {:<6} {}({}){}{}\n", index, thread, op, object, where.empty() ? "" : "  at ", where);
+        steps.push_back({{"step", index}, {"thread", thread}, {"op", op}, {"object", object}, {"where", where}});
         ++index;
       }
     }
@@ -509,6 +668,7 @@ int RunExplore(const ExploreOptions& o, std::ostream& out, std::ostream& err) {
   j["mode"] = mode;
   j["seed"] = o.seed;
   j["budget"] = runs_wanted;
+  j["faults"] = faults_env;
   if (o.json) {
     out << j.dump() << "\n";
   } else {
@@ -528,6 +688,9 @@ std::function<int()> SetupExploreCommand(CLI::App& sub) {
   sub.add_flag("--naive", o->naive, "baseline: run uncontrolled, classify failures the same way");
   sub.add_flag("--jitter", o->jitter, "with --naive: random 0-100us sleeps before each interposed call");
   sub.add_option("--library", o->library, "the preload library (default: found next to ipclab)");
+  sub.add_option("--faults", o->faults,
+                 "faults as scheduling choices: kill (SIGKILL a child process), signal (SIGUSR1 into a "
+                 "blocked read), or kill,signal; off by default");
   sub.add_option("command", o->command, "the program and its arguments (after --)")->required();
   return [o] { return RunExplore(*o, std::cout, std::cerr); };
 }

@@ -9,7 +9,7 @@
 //   - a sanitizer report on stderr: `sanitizer-report`; another non-zero exit:
 //     `invariant-violation` (the program's own check failed);
 //   - a run that reaches no scheduling point for --timeout seconds: `hang`;
-//   - ipclab-named IPC objects of the run's session left behind: `ipc-leak`.
+//   - named IPC objects the program created and left behind: `ipc-leak` (see Leaks below).
 // It prints the report of the first failure (kind on the first line; the steps with the
 // interposed call, object and caller file:line via addr2line), a replay command and a summary
 // line (runs, schedules/s, bugs). `--json` prints the same as one JSON object.
@@ -19,7 +19,22 @@
 //
 // Only synchronization calls are scheduling points (no memory-access points): an unprotected
 // read-modify-write is exposed only when a scheduling point lies between the read and the write
-// and the program checks its own result. Forked children run uncontrolled.
+// and the program checks its own result.
+//
+// Process trees: children the program forks join the same exploration (threads are named
+// `p<process>.t<thread>` once the program forked); a parent's waitpid and a read on an empty pipe
+// are waits the scheduler knows, so a reader whose pipe's write end was left open is reported at
+// once as a `hang` naming the pipe and the processes holding its write end. A controlled child
+// that dies of a signal nobody chose is a `crash` (or `assertion-failure` for SIGABRT).
+//
+// `--faults kill,signal` makes faults scheduling choices: at most one per run, at a point the
+// strategy picks, SIGKILL to a live child process or SIGUSR1 to a thread blocked in read() on a
+// pipe (EINTR unless the handler has SA_RESTART). The faults are part of the replay token (its
+// strategy field reads e.g. `random-kill-signal`).
+//
+// Leaks: every POSIX shared memory object, named semaphore and message queue the program created
+// (O_CREAT) and every SysV segment, semaphore set and queue (IPC_CREAT) still present after a
+// clean run is an `ipc-leak` naming it; the explorer removes them after every run either way.
 //
 // Exit status: 0 the budget found nothing, 1 a bug was found (or replayed), 2 usage error or a
 // program that cannot be run.
@@ -45,6 +60,7 @@ struct ExploreOptions {
   bool naive = false;               // the uncontrolled baseline
   bool jitter = false;              // with naive: random real sleeps around interposed calls
   std::string library;              // the preload library; found automatically when empty
+  std::string faults;               // "kill", "signal" or "kill,signal": faults as choices
   std::vector<std::string> command; // the program and its arguments
 };
 

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# explore_test.sh <ipclab> <program> <program_fixed> <strategy> <budget> <twin budget> <kind>
+# explore_test.sh <ipclab> <program> <program_fixed> <strategy> <budget> <twin budget> <kind> [<faults>]
 # The planted bug must be found within <budget> schedules (seed 1) as <kind> (first line of the
 # report and `kind` in --json), replay from its token to the same kind, and the correct twin must
-# run clean for <twin budget> schedules.
+# run clean for <twin budget> schedules. <faults> (e.g. "kill", "signal"; "none" = off) is passed
+# as --faults to the exploration and the twin run; the replay takes the faults from the token.
 set -uo pipefail
-ipclab=$1 program=$2 fixed=$3 strategy=$4 budget=$5 twin_budget=$6 kind=$7
+ipclab=$1 program=$2 fixed=$3 strategy=$4 budget=$5 twin_budget=$6 kind=$7 faults=${8:-none}
+fault_args=()
+[[ $faults != none ]] && fault_args=(--faults "$faults")
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-out=$("$ipclab" explore --strategy "$strategy" --budget "$budget" --seed 1 -- "$program")
+out=$("$ipclab" explore "${fault_args[@]}" --strategy "$strategy" --budget "$budget" --seed 1 -- "$program")
 rc=$?
 echo "$out"
 [[ $rc == 1 ]] || fail "expected exit 1 (bug found) for $program, got $rc"
@@ -24,7 +27,7 @@ echo "$replayed"
 [[ $rc == 1 ]] || fail "the token did not replay the bug (exit $rc)"
 grep -q "\"kind\":\"$found_kind\"" <<<"$replayed" || fail "replay gave another kind: $replayed"
 
-twin=$("$ipclab" explore --strategy "$strategy" --budget "$twin_budget" --seed 1 -- "$fixed")
+twin=$("$ipclab" explore "${fault_args[@]}" --strategy "$strategy" --budget "$twin_budget" --seed 1 -- "$fixed")
 rc=$?
 echo "$twin"
 [[ $rc == 0 ]] || fail "the correct twin $fixed was reported (exit $rc)"

@@ -21,20 +21,28 @@ inline constexpr std::uint32_t kDiagnosisBytes = 8192;
 inline constexpr int kHangExitCode = 86;
 
 // What the library found itself (the explorer classifies exits and signals).
-enum class RunKind : std::uint32_t { kNone = 0, kDeadlock = 1, kLostWakeup = 2, kTooManyThreads = 3 };
+// kHang: no thread can run and one waits on a pipe or socket nobody will write to or close.
+enum class RunKind : std::uint32_t {
+  kNone = 0, kDeadlock = 1, kLostWakeup = 2, kTooManyThreads = 3, kHang = 4
+};
 
 // The interposed calls, in the order of kCallNames.
 enum class Call : std::uint16_t {
   kStart, kCreate, kJoin, kDetach, kExit, kMutexLock, kMutexTrylock, kMutexTimedlock, kMutexUnlock,
   kCondWait, kCondTimedwait, kCondSignal, kCondBroadcast, kSemWait, kSemTrywait, kSemTimedwait,
-  kSemPost, kYield, kSleep, kThreadEnd, kCount
+  kSemPost, kYield, kSleep, kThreadEnd,
+  // Processes and IPC (calls_process.cc, calls_ipc.cc); faults the strategy chose (core.cc).
+  kFork, kWaitpid, kProcessExit, kRead, kWrite, kClose, kOpen, kAccess, kUnlink, kShmOpen,
+  kSemOpen, kMqOpen, kKillFault, kSignalFault, kCount
 };
 inline constexpr const char* kCallNames[] = {
     "start", "pthread_create", "pthread_join", "pthread_detach", "pthread_exit",
     "pthread_mutex_lock", "pthread_mutex_trylock", "pthread_mutex_timedlock",
     "pthread_mutex_unlock", "pthread_cond_wait", "pthread_cond_timedwait", "pthread_cond_signal",
     "pthread_cond_broadcast", "sem_wait", "sem_trywait", "sem_timedwait", "sem_post",
-    "sched_yield", "sleep", "thread-end"};
+    "sched_yield", "sleep", "thread-end", "fork", "waitpid", "process-exit", "read", "write",
+    "close", "open", "access", "unlink", "shm_open", "sem_open", "mq_open", "FAULT:SIGKILL",
+    "FAULT:SIGUSR1"};
 static_assert(sizeof(kCallNames) / sizeof(kCallNames[0]) == static_cast<int>(Call::kCount));
 
 struct StepRecord {
@@ -44,6 +52,16 @@ struct StepRecord {
   std::uint64_t object;        // address of the mutex/condvar/semaphore, thread id for join
   std::uint64_t caller_offset; // return address (minus the executable's load base if in it)
   std::int64_t value;          // result or woken thread, call-specific
+};
+
+inline constexpr std::uint32_t kMaxThreadRecords = 512;
+inline constexpr std::uint32_t kMaxCreated = 64;
+
+enum class ObjectType : std::uint32_t { kShm = 1, kSem = 2, kMq = 3, kSysvShm = 4, kSysvSem = 5, kSysvMsg = 6 };
+struct CreatedObject {
+  std::uint32_t type;              // ObjectType
+  std::int32_t sysv_id;            // SysV: the id
+  char name[256];                  // POSIX: the name as passed (leading '/')
 };
 
 struct ResultHeader {
@@ -56,6 +74,19 @@ struct ResultHeader {
   std::uint32_t started;           // 1 once the library took control
   std::uint32_t pad;
   char diagnosis[kDiagnosisBytes]; // NUL-terminated text, for kind != kNone
+  // Process trees: thread i (StepRecord::thread) is thread thread_local_index[i] of process
+  // thread_proc[i]; `processes` were forked under control (1 = the program's own process only).
+  std::uint32_t processes;
+  std::uint32_t faults;            // faults injected (kill, signal)
+  std::uint16_t thread_proc[kMaxThreadRecords];
+  std::uint16_t thread_local_index[kMaxThreadRecords];
+  // A controlled child process that died of a signal nobody chose (0 = none): its process index
+  // and signal; the explorer reports it when the rest of the tree ended clean.
+  std::uint32_t crashed_proc;
+  std::int32_t crashed_signal;
+  // Named IPC objects the program created (O_CREAT / IPC_CREAT), for the leak check after the run.
+  std::uint32_t created_count;
+  CreatedObject created[kMaxCreated];
 };
 
 struct ResultFile {
