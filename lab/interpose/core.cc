@@ -423,9 +423,11 @@ void NoteMutexAcquired(Thread* me, std::uintptr_t key, Caller where) {
   ++info.depth;
   info.caller = where.offset;
   info.caller_in_exe = where.in_exe;
+  HbAcquire(me, key);
 }
 
 void NoteMutexReleased(std::uintptr_t key) {
+  if (self != nullptr) HbRelease(self, key);
   auto it = sched.mutexes.find(key);
   if (it != sched.mutexes.end() && it->second.depth > 0 && --it->second.depth == 0) {
     it->second.owner = kNone;

@@ -208,4 +208,13 @@ std::uint64_t VirtualDeadline(const struct timespec* abstime);
 void NoteMutexAcquired(Thread* me, std::uintptr_t key, Caller where);
 void NoteMutexReleased(std::uintptr_t key);
 
+// ---- happens-before, for the race detector of access.cc -----------------------------------
+// Every family reports the synchronization it models (lock/unlock, post/wait, create/join, ...)
+// as acquire/release on the object's address; each call also ends the thread's current
+// access-point epoch (see access.cc). They return at once for programs without access points.
+void HbAcquire(Thread* t, std::uintptr_t object);
+void HbRelease(Thread* t, std::uintptr_t object);
+void HbSpawn(Thread* parent, Thread* child);
+void HbJoin(Thread* joiner, std::uint32_t joined);
+
 }  // namespace lab::interpose::core

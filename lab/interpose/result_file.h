@@ -21,20 +21,35 @@ inline constexpr std::uint32_t kDiagnosisBytes = 8192;
 inline constexpr int kHangExitCode = 86;
 
 // What the library found itself (the explorer classifies exits and signals).
-enum class RunKind : std::uint32_t { kNone = 0, kDeadlock = 1, kLostWakeup = 2, kTooManyThreads = 3 };
+// kDataRace: the race detector of access.cc (programs built with tools/ipclab-cc); kStarvation: a
+// waiting rwlock writer overtaken by more read acquisitions than the bypass bound.
+enum class RunKind : std::uint32_t {
+  kNone = 0, kDeadlock = 1, kLostWakeup = 2, kTooManyThreads = 3, kDataRace = 4, kStarvation = 5
+};
 
 // The interposed calls, in the order of kCallNames.
 enum class Call : std::uint16_t {
   kStart, kCreate, kJoin, kDetach, kExit, kMutexLock, kMutexTrylock, kMutexTimedlock, kMutexUnlock,
   kCondWait, kCondTimedwait, kCondSignal, kCondBroadcast, kSemWait, kSemTrywait, kSemTimedwait,
-  kSemPost, kYield, kSleep, kThreadEnd, kCount
+  kSemPost, kYield, kSleep, kThreadEnd,
+  // access.cc (memory-access points of ipclab-cc programs)
+  kLoad, kStore, kAtomic,
+  // calls_sync2.cc
+  kRwRdlock, kRwTryrdlock, kRwTimedrdlock, kRwWrlock, kRwTrywrlock, kRwTimedwrlock, kRwUnlock,
+  kSpinLock, kSpinTrylock, kSpinUnlock, kBarrierWait, kSemOpen, kSemClose, kSemUnlink,
+  kCount
 };
 inline constexpr const char* kCallNames[] = {
     "start", "pthread_create", "pthread_join", "pthread_detach", "pthread_exit",
     "pthread_mutex_lock", "pthread_mutex_trylock", "pthread_mutex_timedlock",
     "pthread_mutex_unlock", "pthread_cond_wait", "pthread_cond_timedwait", "pthread_cond_signal",
     "pthread_cond_broadcast", "sem_wait", "sem_trywait", "sem_timedwait", "sem_post",
-    "sched_yield", "sleep", "thread-end"};
+    "sched_yield", "sleep", "thread-end",
+    "load", "store", "atomic",
+    "pthread_rwlock_rdlock", "pthread_rwlock_tryrdlock", "pthread_rwlock_timedrdlock",
+    "pthread_rwlock_wrlock", "pthread_rwlock_trywrlock", "pthread_rwlock_timedwrlock",
+    "pthread_rwlock_unlock", "pthread_spin_lock", "pthread_spin_trylock", "pthread_spin_unlock",
+    "pthread_barrier_wait", "sem_open", "sem_close", "sem_unlink"};
 static_assert(sizeof(kCallNames) / sizeof(kCallNames[0]) == static_cast<int>(Call::kCount));
 
 struct StepRecord {
@@ -54,7 +69,7 @@ struct ResultHeader {
   std::uint32_t kind;              // RunKind
   std::uint32_t threads;           // controlled threads created, incl. main
   std::uint32_t started;           // 1 once the library took control
-  std::uint32_t pad;
+  std::uint32_t access_points;     // 1 once an ipclab-cc-built program announced its callbacks
   char diagnosis[kDiagnosisBytes]; // NUL-terminated text, for kind != kNone
 };
 
