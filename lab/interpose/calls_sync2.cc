@@ -8,7 +8,8 @@
 // - rwlocks follow the lock's preference: glibc's default prefers readers (a reader gets in while a
 //   writer waits); PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP makes readers queue behind a
 //   waiting writer. A waiting writer overtaken by more than IPCLAB_EXPLORE_BYPASS_BOUND (default
-//   32) read acquisitions ends the run as `starvation`. Upgrading (wrlock while holding the read
+//   32) read acquisitions that joined readers still holding the lock (so the writer could not
+//   have had it) ends the run as `starvation`. Upgrading (wrlock while holding the read
 //   lock) waits for the thread itself: a deadlock, reported as such.
 // - barriers are emulated entirely (the real barrier is only initialised and destroyed): the
 //   count-th arrival releases the generation and returns PTHREAD_BARRIER_SERIAL_THREAD.
@@ -212,9 +213,11 @@ int RwLock(Thread* me, pthread_rwlock_t* rwp, bool write, Call call, Caller wher
           Grow(rw.read_where, me->id);
           ++rw.reads[me->id];
           rw.read_where[me->id] = where;
+          // Joining readers who still hold it overtakes every waiting writer once more. (When no
+          // reader held it the writer could have run: the scheduler's choice, not the lock's.)
+          const bool overtakes = rw.readers > 0;
           ++rw.readers;
-          // Every writer waiting now was overtaken once more.
-          for (std::uint32_t i = 0; i < sched.thread_count; ++i) {
+          for (std::uint32_t i = 0; overtakes && i < sched.thread_count; ++i) {
             const Thread* t = sched.threads[i];
             if (t->state != State::kWait || t->object != key || waiting[t->id].want != Want::kWrite) continue;
             Grow(rw.overtaken, t->id);

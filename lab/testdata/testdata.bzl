@@ -15,3 +15,20 @@ def bug_and_twin(name, src):
         local_defines = ["IPCLAB_FIXED"],
         linkopts = ["-pthread"],
     )
+
+def instrumented_bug_and_twin(name, src):
+    """Like bug_and_twin, but built by tools/ipclab-cc (ipclab-c++ for C++) as a user would:
+    every load and store of `src` is a memory-access point for `ipclab explore`. -O0 -g keeps
+    each access on its own source line in the reports."""
+    cxx = not src.endswith(".c")
+    for target, defines in [(name, ""), (name + "_fixed", " -DIPCLAB_FIXED")]:
+        native.genrule(
+            name = target,
+            srcs = [src, "//tools:ipclab_access_rt.c"],
+            outs = [target + ".bin"],
+            cmd = ("IPCLAB_ACCESS_RT=$(location //tools:ipclab_access_rt.c) " +
+                   "$(location //tools:%s) -O0 -g -UNDEBUG -pthread%s $(location %s) -o $@" %
+                   ("ipclab-c++" if cxx else "ipclab-cc", defines, src)),
+            tools = ["//tools:ipclab-c++" if cxx else "//tools:ipclab-cc"],
+            executable = True,
+        )
