@@ -25,7 +25,10 @@
 // Locations are addresses at the granularity the program uses: two accesses race only when they
 // start at the same address (a 4-byte write and a 1-byte read of its second byte are not
 // compared). Accesses inside libc (memcpy, ...) and uninstrumented libraries are not seen.
+#include <dlfcn.h>
 #include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cstdarg>
 #include <cstdint>
@@ -143,31 +146,84 @@ const char* At(Caller c) { return c.in_exe ? "exe" : "abs"; }
         race.earlier.thread, race.earlier.is_write ? "wrote" : "read", At(earlier),
         static_cast<unsigned long>(earlier.offset));
   sched.file->header.kind = static_cast<std::uint32_t>(RunKind::kDataRace);
-  _exit(kHangExitCode);
+  ExitRun();
 }
+
+using AnnotateFn = void (*)(const char*, int);
+struct TsanAnnotations {
+  bool resolved = false;
+  AnnotateFn reads_begin = nullptr, reads_end = nullptr, writes_begin = nullptr, writes_end = nullptr;
+};
+TsanAnnotations tsan_annotations;
+thread_local int tsan_quiet_depth = 0;
 
 }  // namespace
 
+TsanQuiet::TsanQuiet() {
+  if (!sched.tsan) return;
+  TsanAnnotations& a = tsan_annotations;
+  if (!a.resolved) {
+    a.reads_begin = reinterpret_cast<AnnotateFn>(dlsym(RTLD_DEFAULT, "AnnotateIgnoreReadsBegin"));
+    a.reads_end = reinterpret_cast<AnnotateFn>(dlsym(RTLD_DEFAULT, "AnnotateIgnoreReadsEnd"));
+    a.writes_begin = reinterpret_cast<AnnotateFn>(dlsym(RTLD_DEFAULT, "AnnotateIgnoreWritesBegin"));
+    a.writes_end = reinterpret_cast<AnnotateFn>(dlsym(RTLD_DEFAULT, "AnnotateIgnoreWritesEnd"));
+    a.resolved = true;
+  }
+  if (a.reads_begin != nullptr && a.writes_begin != nullptr) {
+    a.reads_begin(__FILE__, __LINE__);
+    a.writes_begin(__FILE__, __LINE__);
+    ++tsan_quiet_depth;
+  }
+}
+
+TsanQuiet::~TsanQuiet() {
+  if (!sched.tsan) return;
+  TsanAnnotations& a = tsan_annotations;
+  if (tsan_quiet_depth > 0 && a.reads_end != nullptr && a.writes_end != nullptr) {
+    a.writes_end(__FILE__, __LINE__);
+    a.reads_end(__FILE__, __LINE__);
+    --tsan_quiet_depth;
+  }
+}
+
+void ExitRun() {
+  TsanQuiet::EndAll();
+  syscall(SYS_exit_group, kHangExitCode);
+  __builtin_unreachable();
+}
+
+void TsanQuiet::EndAll() {
+  TsanAnnotations& a = tsan_annotations;
+  for (; tsan_quiet_depth > 0; --tsan_quiet_depth) {
+    a.writes_end(__FILE__, __LINE__);
+    a.reads_end(__FILE__, __LINE__);
+  }
+}
+
 void HbAcquire(Thread* t, std::uintptr_t object) {
   if (!access_state.present || t == nullptr) return;
+  TsanQuiet quiet;
   Detector().OnAcquire(t->id, object);
   EndEpoch(t);
 }
 
 void HbRelease(Thread* t, std::uintptr_t object) {
   if (!access_state.present || t == nullptr) return;
+  TsanQuiet quiet;
   Detector().OnRelease(t->id, object);
   EndEpoch(t);
 }
 
 void HbSpawn(Thread* parent, Thread* child) {
   if (!access_state.present) return;
+  TsanQuiet quiet;
   Detector().OnSpawn(parent->id, child->id);
   EndEpoch(parent);
 }
 
 void HbJoin(Thread* joiner, std::uint32_t joined) {
   if (!access_state.present) return;
+  TsanQuiet quiet;
   Detector().OnJoin(joiner->id, joined);
   EndEpoch(joiner);
 }
@@ -190,6 +246,7 @@ void __ipclab_access(void* addr, unsigned size, unsigned flags, void* pc) {
   if (!sched.active || self == nullptr) return;
   Thread* me = Me();  // a thread started under TSan/ASan takes its baton here
   if (me == nullptr || me->state == State::kDone || sched.thread_count < 2) return;
+  TsanQuiet quiet;
   auto a = reinterpret_cast<std::uintptr_t>(addr);
   ThreadAccess& ta = Of(me);
   if (!ta.stack_known) KnowStack(ta);

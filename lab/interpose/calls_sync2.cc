@@ -167,6 +167,7 @@ void DescribeRw(const Thread* t, const RwInfo& rw) {
 }
 
 bool RwReady(const Thread* t) {
+  TsanQuiet quiet;  // runs in whichever thread schedules
   auto it = rwlocks.find(t->object);
   if (it == rwlocks.end()) return true;
   DescribeRw(t, it->second);
@@ -186,7 +187,7 @@ bool RwReady(const Thread* t) {
            static_cast<unsigned long>(rw.overtaken[writer->id]), static_cast<unsigned long>(BypassBound()),
            reader, reader_where.in_exe ? "exe" : "abs", static_cast<unsigned long>(reader_where.offset));
   sched.file->header.kind = static_cast<std::uint32_t>(RunKind::kStarvation);
-  _exit(kHangExitCode);
+  ExitRun();
 }
 
 template <typename T>
@@ -271,6 +272,7 @@ struct SpinInfo {
 std::unordered_map<std::uintptr_t, SpinInfo> spins;
 
 bool SpinReady(const Thread* t) {
+  TsanQuiet quiet;  // runs in whichever thread schedules
   auto it = spins.find(t->object);
   if (it == spins.end() || it->second.owner == kNone) return true;
   snprintf(waiting[t->id].text, sizeof waiting[t->id].text, "spinlock (held by T%u, locked @%s:%lx)",
@@ -313,6 +315,7 @@ struct BarrierInfo {
 std::unordered_map<std::uintptr_t, BarrierInfo> barriers;
 
 bool BarrierReady(const Thread* t) {
+  TsanQuiet quiet;  // runs in whichever thread schedules
   auto it = barriers.find(t->object);
   if (it == barriers.end()) return true;
   snprintf(waiting[t->id].text, sizeof waiting[t->id].text,
@@ -366,12 +369,14 @@ extern "C" {
 int pthread_rwlock_rdlock(pthread_rwlock_t* rw) {
   Thread* me = Controlled();
   if (me == nullptr) return real2.rw_rdlock(rw);
+  TsanQuiet quiet;
   return RwLock(me, rw, false, Call::kRwRdlock, Here(__builtin_return_address(0)), 0, false);
 }
 
 int pthread_rwlock_tryrdlock(pthread_rwlock_t* rw) {
   Thread* me = Controlled();
   if (me == nullptr) return real2.rw_tryrdlock(rw);
+  TsanQuiet quiet;
   return RwLock(me, rw, false, Call::kRwTryrdlock, Here(__builtin_return_address(0)), 0, true);
 }
 
@@ -382,6 +387,7 @@ int pthread_rwlock_timedrdlock(pthread_rwlock_t* rw, const struct timespec* abst
     static Fn fn = reinterpret_cast<Fn>(ResolveSymbol("pthread_rwlock_timedrdlock"));
     return fn(rw, abstime);
   }
+  TsanQuiet quiet;
   return RwLock(me, rw, false, Call::kRwTimedrdlock, Here(__builtin_return_address(0)),
                 VirtualDeadline(abstime), false);
 }
@@ -389,12 +395,14 @@ int pthread_rwlock_timedrdlock(pthread_rwlock_t* rw, const struct timespec* abst
 int pthread_rwlock_wrlock(pthread_rwlock_t* rw) {
   Thread* me = Controlled();
   if (me == nullptr) return real2.rw_wrlock(rw);
+  TsanQuiet quiet;
   return RwLock(me, rw, true, Call::kRwWrlock, Here(__builtin_return_address(0)), 0, false);
 }
 
 int pthread_rwlock_trywrlock(pthread_rwlock_t* rw) {
   Thread* me = Controlled();
   if (me == nullptr) return real2.rw_trywrlock(rw);
+  TsanQuiet quiet;
   return RwLock(me, rw, true, Call::kRwTrywrlock, Here(__builtin_return_address(0)), 0, true);
 }
 
@@ -405,6 +413,7 @@ int pthread_rwlock_timedwrlock(pthread_rwlock_t* rw, const struct timespec* abst
     static Fn fn = reinterpret_cast<Fn>(ResolveSymbol("pthread_rwlock_timedwrlock"));
     return fn(rw, abstime);
   }
+  TsanQuiet quiet;
   return RwLock(me, rw, true, Call::kRwTimedwrlock, Here(__builtin_return_address(0)),
                 VirtualDeadline(abstime), false);
 }
@@ -412,24 +421,28 @@ int pthread_rwlock_timedwrlock(pthread_rwlock_t* rw, const struct timespec* abst
 int pthread_rwlock_unlock(pthread_rwlock_t* rw) {
   Thread* me = Controlled();
   if (me == nullptr) return real2.rw_unlock(rw);
+  TsanQuiet quiet;
   return RwUnlock(me, rw, Here(__builtin_return_address(0)));
 }
 
 int pthread_spin_lock(pthread_spinlock_t* s) {
   Thread* me = Controlled();
   if (me == nullptr) return real2.spin_lock(s);
+  TsanQuiet quiet;
   return SpinLock(me, s, Call::kSpinLock, Here(__builtin_return_address(0)), false);
 }
 
 int pthread_spin_trylock(pthread_spinlock_t* s) {
   Thread* me = Controlled();
   if (me == nullptr) return real2.spin_trylock(s);
+  TsanQuiet quiet;
   return SpinLock(me, s, Call::kSpinTrylock, Here(__builtin_return_address(0)), true);
 }
 
 int pthread_spin_unlock(pthread_spinlock_t* s) {
   Thread* me = Controlled();
   if (me == nullptr) return real2.spin_unlock(s);
+  TsanQuiet quiet;
   auto key = reinterpret_cast<std::uintptr_t>(s);
   HbRelease(me, key);
   auto it = spins.find(key);
@@ -444,6 +457,7 @@ int pthread_barrier_init(pthread_barrier_t* b, const pthread_barrierattr_t* attr
   ResolveSync2();
   int rc = real2.barrier_init(b, attr, count);
   if (rc == 0 && sched.active && self != nullptr) {
+    TsanQuiet quiet;
     barriers[reinterpret_cast<std::uintptr_t>(b)] = BarrierInfo{count, 0, 0};
   }
   return rc;
@@ -451,7 +465,10 @@ int pthread_barrier_init(pthread_barrier_t* b, const pthread_barrierattr_t* attr
 
 int pthread_barrier_destroy(pthread_barrier_t* b) {
   ResolveSync2();
-  if (sched.active && self != nullptr) barriers.erase(reinterpret_cast<std::uintptr_t>(b));
+  if (sched.active && self != nullptr) {
+    TsanQuiet quiet;
+    barriers.erase(reinterpret_cast<std::uintptr_t>(b));
+  }
   return real2.barrier_destroy(b);
 }
 
@@ -459,6 +476,7 @@ int pthread_barrier_wait(pthread_barrier_t* b) {
   Thread* me = Controlled();
   auto key = reinterpret_cast<std::uintptr_t>(b);
   if (me == nullptr || !barriers.contains(key)) return real2.barrier_wait(b);
+  TsanQuiet quiet;
   Caller where = Here(__builtin_return_address(0));
   BarrierInfo& info = barriers[key];
   RecordStep(me, Call::kBarrierWait, key, where, info.arrived + 1);

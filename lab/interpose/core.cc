@@ -199,7 +199,7 @@ void Appendf(std::size_t& used, const char* fmt, ...) {
     }
   }
   sched.file->header.kind = static_cast<std::uint32_t>(lost ? RunKind::kLostWakeup : RunKind::kDeadlock);
-  _exit(lab::interpose::kHangExitCode);
+  ExitRun();
 }
 
 // Advances virtual time to the earliest deadline among sleepers and timed waiters and wakes them.
@@ -232,6 +232,7 @@ bool AdvanceTime() {
 
 // The scheduling point: `me` (the baton holder) has updated its own state; pick who runs next.
 void Schedule(Thread* me) {
+  TsanQuiet quiet;  // the strategy and the ready predicates run in whichever thread schedules
   Thread* enabled[kMaxThreads];
   lab::ThreadId ids[kMaxThreads];
   std::uint32_t n = 0;
@@ -301,7 +302,7 @@ std::uint64_t EnvU64(const char* name, std::uint64_t fallback) {
 Thread* NewThread() {
   if (sched.thread_count >= kMaxThreads) {
     sched.file->header.kind = static_cast<std::uint32_t>(RunKind::kTooManyThreads);
-    _exit(lab::interpose::kHangExitCode);
+    ExitRun();
   }
   auto* t = new Thread;
   t->id = sched.thread_count;

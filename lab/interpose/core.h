@@ -217,4 +217,22 @@ void HbRelease(Thread* t, std::uintptr_t object);
 void HbSpawn(Thread* parent, Thread* child);
 void HbJoin(Thread* joiner, std::uint32_t joined);
 
+// While alive, a TSan-built program's TSan ignores the calling thread's memory accesses (and
+// the intercepted malloc/memcpy it makes): the library's bookkeeping, handed between threads by
+// the baton TSan does not see, must not be reported as the program's races. No-op without TSan.
+class TsanQuiet {
+ public:
+  TsanQuiet();
+  ~TsanQuiet();
+  TsanQuiet(const TsanQuiet&) = delete;
+  TsanQuiet& operator=(const TsanQuiet&) = delete;
+  // Ends the calling thread's open ignores (see ExitRun).
+  static void EndAll();
+};
+
+// Ends the run at once with kHangExitCode after a finding was written to the result file. It
+// bypasses the sanitizers' _exit interceptors: TSan's would report the program's still-running
+// threads as leaked (and a thread inside TsanQuiet), and replace the exit status with its own.
+[[noreturn]] void ExitRun();
+
 }  // namespace lab::interpose::core
