@@ -36,5 +36,10 @@ done
 nm "$tmp/prog" | grep -q __ipclab_access_points_version || fail "the runtime was not linked"
 "$cc" -O0 -g "$tmp/a.c" "$tmp/main.c" -o "$tmp/prog0" || fail "two sources at -O0"
 [[ $("$tmp/prog0") == 6 ]] || fail "-O0 program computed $("$tmp/prog0")"
+# Under -fsanitize=thread TSan has turned the atomics into calls before the rewrite sees them.
+"$cc" -O0 -fsanitize=thread -c "$tmp/a.c" -o "$tmp/a_tsan.o" || fail "-fsanitize=thread"
+for s in __ipclab_atomic_load __ipclab_atomic_store __ipclab_atomic_rmw; do
+  nm "$tmp/a_tsan.o" | grep -q " U $s\$" || fail "a_tsan.o does not call $s"
+done
 "$cc" -E "$tmp/a.c" | grep -q "int plain" || fail "-E must pass through"
 echo PASS

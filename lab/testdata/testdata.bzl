@@ -28,7 +28,7 @@ def instrumented_bug_and_twin(name, src):
             srcs = [src, "//tools:ipclab_access_rt.c"],
             outs = [target + ".bin"],
             cmd = select({
-                "//lab/testdata:tsan": _wrapper_cmd(cxx, defines, src, " -fsanitize=thread -O1"),
+                "//lab/testdata:tsan": _wrapper_cmd(cxx, defines, src, " -fsanitize=thread"),
                 "//lab/testdata:asan": _wrapper_cmd(cxx, defines, src, " -fsanitize=address,undefined -fno-sanitize=vptr -fno-sanitize-recover=all"),
                 "//conditions:default": _wrapper_cmd(cxx, defines, src, ""),
             }),
