@@ -25,6 +25,11 @@
 // Locations are addresses at the granularity the program uses: two accesses race only when they
 // start at the same address (a 4-byte write and a 1-byte read of its second byte are not
 // compared). Accesses inside libc (memcpy, ...) and uninstrumented libraries are not seen.
+//
+// Process trees: access points are scheduling points in every process (one scheduler), but the
+// detector and the per-thread tables here are process-local. A forked child starts from its
+// parent's copy (fork() reports create -> child start), so each process checks the races among
+// its own threads; races between processes on MAP_SHARED memory are not seen.
 #include <dlfcn.h>
 #include <signal.h>
 #include <pthread.h>
@@ -139,12 +144,20 @@ const char* At(Caller c) { return c.in_exe ? "exe" : "abs"; }
   RecordStep(me, race.later.is_write ? Call::kStore : Call::kLoad, addr, where, size);
   Caller earlier = Here(reinterpret_cast<void*>(race.earlier.step));
   std::size_t used = 0;
-  Write(used, "T%u %s %#lx (%u bytes) @%s:%lx\n", me->id, race.later.is_write ? "writes" : "reads",
+  // "T3", or "p1.t2" once the program forked (as the steps name threads).
+  char later_name[24], earlier_name[24];
+  ThreadName(me, later_name);
+  if (race.earlier.thread < sched.thread_count) {
+    ThreadName(sched.threads[race.earlier.thread], earlier_name);
+  } else {
+    snprintf(earlier_name, sizeof earlier_name, "T%u", race.earlier.thread);
+  }
+  Write(used, "%s %s %#lx (%u bytes) @%s:%lx\n", later_name, race.later.is_write ? "writes" : "reads",
         static_cast<unsigned long>(addr), size, At(where), static_cast<unsigned long>(where.offset));
   Write(used,
-        "T%u %s it earlier @%s:%lx -- nothing orders the two accesses (no common mutex, join, "
+        "%s %s it earlier @%s:%lx -- nothing orders the two accesses (no common mutex, join, "
         "post/wait, barrier or atomic release/acquire between them)\n",
-        race.earlier.thread, race.earlier.is_write ? "wrote" : "read", At(earlier),
+        earlier_name, race.earlier.is_write ? "wrote" : "read", At(earlier),
         static_cast<unsigned long>(earlier.offset));
   sched.file->header.kind = static_cast<std::uint32_t>(RunKind::kDataRace);
   ExitRun();
