@@ -114,6 +114,19 @@ bool SeenInEpoch(ThreadAccess& a, std::uintptr_t addr) {
   return true;
 }
 
+// ASan with detect_stack_use_after_return moves locals to a per-thread "fake stack" outside the
+// thread's stack; a later thread's fake frames may reuse an ended thread's addresses. Such
+// accesses are the thread's own stack too.
+bool OnAsanFakeStack(void* addr) {
+  using CurrentFn = void* (*)();
+  using InFn = void* (*)(void*, void*, void**, void**);
+  static CurrentFn current = reinterpret_cast<CurrentFn>(dlsym(RTLD_DEFAULT, "__asan_get_current_fake_stack"));
+  static InFn in = reinterpret_cast<InFn>(dlsym(RTLD_DEFAULT, "__asan_addr_is_in_fake_stack"));
+  if (current == nullptr || in == nullptr) return false;
+  void* fake = current();
+  return fake != nullptr && in(fake, addr, nullptr, nullptr) != nullptr;
+}
+
 void EndEpoch(const Thread* t) {
   ThreadAccess& a = Of(t);
   ++a.epoch;
@@ -271,6 +284,7 @@ void __ipclab_access(void* addr, unsigned size, unsigned flags, void* pc) {
   ThreadAccess& ta = Of(me);
   if (!ta.stack_known) KnowStack(ta);
   if (a >= ta.stack_lo && a < ta.stack_hi) return;
+  if (OnAsanFakeStack(addr)) return;
   ++access_state.accesses;
   const bool atomic = (flags & kAtomic) != 0;
   const bool write = (flags & kWrite) != 0;

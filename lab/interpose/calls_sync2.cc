@@ -28,7 +28,9 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdarg.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
+#include <unistd.h>
 #include <time.h>
 
 #include <cstdint>
@@ -321,6 +323,18 @@ bool BarrierReady(const Thread* t) {
 }
 
 // ---- clocks -----------------------------------------------------------------------------------
+// The real clocks. Before this library's constructor has run (a sanitizer's runtime initialising
+// itself reads the clock) nothing is resolved: dlsym then would allocate inside the sanitizer's own
+// initialisation. The raw system calls answer instead.
+struct ResolveAtLoad {
+  ResolveAtLoad() { ResolveSync2(); }
+} resolve_at_load;
+
+int RealClockGettime(clockid_t clock, struct timespec* ts) {
+  if (real2.clock_gettime == nullptr) return static_cast<int>(syscall(SYS_clock_gettime, clock, ts));
+  return real2.clock_gettime(clock, ts);
+}
+
 struct VirtualClock {
   bool started = false;
   std::uint64_t realtime_base = 0, monotonic_base = 0;
@@ -335,8 +349,8 @@ bool VirtualNow(clockid_t clock, std::uint64_t& ns) {
   if (!realtime && !monotonic) return false;
   if (!vclock.started) {
     struct timespec r, m;
-    real2.clock_gettime(CLOCK_REALTIME, &r);
-    real2.clock_gettime(CLOCK_MONOTONIC, &m);
+    RealClockGettime(CLOCK_REALTIME, &r);
+    RealClockGettime(CLOCK_MONOTONIC, &m);
     vclock.realtime_base = ToNs(r);
     vclock.monotonic_base = ToNs(m);
     vclock.started = true;
@@ -505,27 +519,30 @@ int sem_close(sem_t* s) {
 }
 
 int clock_gettime(clockid_t clock, struct timespec* ts) {
-  ResolveSync2();
   std::uint64_t ns = 0;
-  if (!VirtualClockApplies() || !VirtualNow(clock, ns)) return real2.clock_gettime(clock, ts);
+  if (!VirtualClockApplies() || !VirtualNow(clock, ns)) return RealClockGettime(clock, ts);
   ts->tv_sec = static_cast<time_t>(ns / 1000000000ull);
   ts->tv_nsec = static_cast<long>(ns % 1000000000ull);
   return 0;
 }
 
 int gettimeofday(struct timeval* tv, void* tz) {
-  ResolveSync2();
   std::uint64_t ns = 0;
-  if (!VirtualClockApplies() || !VirtualNow(CLOCK_REALTIME, ns)) return real2.gettimeofday(tv, tz);
+  if (!VirtualClockApplies() || !VirtualNow(CLOCK_REALTIME, ns)) {
+    if (real2.gettimeofday == nullptr) return static_cast<int>(syscall(SYS_gettimeofday, tv, tz));
+    return real2.gettimeofday(tv, tz);
+  }
   tv->tv_sec = static_cast<time_t>(ns / 1000000000ull);
   tv->tv_usec = static_cast<suseconds_t>((ns % 1000000000ull) / 1000);
   return 0;
 }
 
 time_t time(time_t* out) {
-  ResolveSync2();
   std::uint64_t ns = 0;
-  if (!VirtualClockApplies() || !VirtualNow(CLOCK_REALTIME, ns)) return real2.time(out);
+  if (!VirtualClockApplies() || !VirtualNow(CLOCK_REALTIME, ns)) {
+    if (real2.time == nullptr) return static_cast<time_t>(syscall(SYS_time, out));
+    return real2.time(out);
+  }
   auto t = static_cast<time_t>(ns / 1000000000ull);
   if (out != nullptr) *out = t;
   return t;
