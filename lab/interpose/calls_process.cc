@@ -191,6 +191,9 @@ pid_t fork() {
   Point(me, Call::kFork, 0, where);
   Thread* child = NewProcess(me->proc);
   const std::uint32_t child_proc = child->proc;
+  // The race detector (access.cc) is per process: the child's copy must know that everything
+  // its parent did before fork happened before the child's first access.
+  HbSpawn(me, child);
   pid_t pid = rp.fork();
   if (pid == 0) {
     my_proc = child_proc;
@@ -304,7 +307,7 @@ sem_t* sem_open(const char* name, int oflag, ...) {
 int sem_unlink(const char* name) {
   ResolveProcess();
   Thread* me = Me();
-  if (me != nullptr) Point(me, Call::kUnlink, 0, Here(__builtin_return_address(0)));
+  if (me != nullptr) Point(me, Call::kSemUnlink, 0, Here(__builtin_return_address(0)));
   return rp.sem_unlink(name);
 }
 

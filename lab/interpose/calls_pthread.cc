@@ -114,6 +114,7 @@ int CondWait(Thread* me, pthread_cond_t* c, pthread_mutex_t* m, const struct tim
   Block(me, State::kCond, key, call, where);
   // Woken (or timed out): the state is now kMutex on `m`; take it.
   bool timed_out = me->timed_out;
+  if (!timed_out) HbAcquire(me, key);
   me->deadline = 0;
   for (;;) {
     int rc = real.trylock(m);
@@ -142,6 +143,7 @@ void WakeCondWaiters(Thread* me, pthread_cond_t* c, bool all, Caller where) {
     }
   }
   if (woken == 0) ++sched.lost_signals[key];
+  HbRelease(me, key);
   RecordStep(me, all ? Call::kCondBroadcast : Call::kCondSignal, key, where, woken);
   Schedule(me);
 }
@@ -151,7 +153,10 @@ int SemWait(Thread* me, sem_t* s, Call call, Caller where, std::uint64_t deadlin
   RecordStep(me, call, key, where, 0);
   Schedule(me);
   for (;;) {
-    if (real.sem_trywait(s) == 0) return 0;
+    if (real.sem_trywait(s) == 0) {
+      HbAcquire(me, key);
+      return 0;
+    }
     if (errno != EAGAIN || try_only) return -1;
     me->deadline = deadline;
     me->timed_out = false;
@@ -194,6 +199,7 @@ int pthread_create(pthread_t* thread, const pthread_attr_t* attr, void* (*start)
   Caller where = Here(__builtin_return_address(0));
   Thread* child = NewThread();
   RecordStep(me, Call::kCreate, child->id, where, 0);
+  HbSpawn(me, child);
   auto* args = new StartArgs{child, start, arg};
   int rc = real.create(thread, attr, Trampoline, args);
   if (rc != 0) {
@@ -223,7 +229,10 @@ int pthread_join(pthread_t thread, void** result) {
     }
     RecordStep(me, Call::kJoin, id, where, 0);
     Schedule(me);
-    if (id != kNone) Block(me, State::kJoin, id, Call::kJoin, where);
+    if (id != kNone) {
+      Block(me, State::kJoin, id, Call::kJoin, where);
+      HbJoin(me, id);
+    }
   }
   return real.join(thread, result);
 }
@@ -329,8 +338,9 @@ int sem_post(sem_t* s) {
   ResolveAll();
   Thread* me = Me();
   if (me == nullptr) return real.sem_post(s);
-  int rc = real.sem_post(s);
   auto key = ObjectKey(s);
+  HbRelease(me, key);
+  int rc = real.sem_post(s);
   int woken = 0;
   for (std::uint32_t i = 0; i < sched.thread_count; ++i) {
     Thread* t = sched.threads[i];

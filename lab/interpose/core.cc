@@ -77,8 +77,7 @@ void TableFull() {
   static const char msg[] = "ipclab interpose: too many synchronization objects for the tables\n";
   RawWrite(2, msg, sizeof msg - 1);
   sched.file->header.kind = static_cast<std::uint32_t>(RunKind::kTooManyThreads);
-  syscall(SYS_exit_group, lab::interpose::kHangExitCode);
-  __builtin_unreachable();
+  ExitRun();
 }
 
 namespace {
@@ -272,7 +271,13 @@ bool Enabled(const Thread* t) {
       return m == nullptr || m->owner == kNone || m->owner == t->id;
     }
     case State::kJoin: return sched.threads[t->object]->state == State::kDone;
-    case State::kWait: return t->ready != nullptr && t->ready(t);
+    case State::kWait:
+      // The models behind these predicates (calls_sync2.cc) are process-local: only the waiter's
+      // own process can evaluate it; another process uses the answer given there last (a model
+      // changes only in its own process, and every change is followed by a Schedule there).
+      if (t->ready == nullptr) return false;
+      if (t->proc == my_proc) t->wait_ready = t->ready(t);
+      return t->wait_ready;
     case State::kChild: {
       auto want = static_cast<pid_t>(static_cast<std::intptr_t>(t->object));
       for (std::uint32_t i = 1; i < sched.proc_count; ++i) {
@@ -433,12 +438,7 @@ void AppendPipeHolders(std::size_t& used, std::uint64_t ino, bool writers) {
   }
   RunKind kind = lost ? RunKind::kLostWakeup : (pipe && !cycle ? RunKind::kHang : RunKind::kDeadlock);
   sched.file->header.kind = static_cast<std::uint32_t>(kind);
-  // End the whole tree: the other processes wait for a baton nobody will give.
-  for (std::uint32_t i = 0; i < sched.proc_count; ++i) {
-    if (i != my_proc && !sched.procs[i].exited && sched.procs[i].pid > 0) kill(sched.procs[i].pid, SIGKILL);
-  }
-  syscall(SYS_exit_group, lab::interpose::kHangExitCode);
-  __builtin_unreachable();
+  ExitRun();  // it ends the other processes of the tree too: they wait for a baton nobody gives
 }
 
 // Advances virtual time to the earliest deadline among sleepers and timed waiters and wakes them.
@@ -548,6 +548,7 @@ bool MaybeInjectFault(Thread* me) {
 
 // The scheduling point: `me` (the baton holder) has updated its own state; pick who runs next.
 void Schedule(Thread* me) {
+  TsanQuiet quiet;  // the strategy and the ready predicates run in whichever thread schedules
   Thread* enabled[kMaxThreads];
   lab::ThreadId ids[kMaxThreads];
   std::uint32_t n = 0;
@@ -616,7 +617,7 @@ std::uint64_t EnvU64(const char* name, std::uint64_t fallback) {
 Thread* AddThread(std::uint32_t proc) {
   if (sched.thread_count >= kMaxThreads) {
     sched.file->header.kind = static_cast<std::uint32_t>(RunKind::kTooManyThreads);
-    syscall(SYS_exit_group, lab::interpose::kHangExitCode);
+    ExitRun();
   }
   Thread* t = &sched.thread_storage[sched.thread_count];
   t->id = sched.thread_count;
@@ -636,7 +637,7 @@ Thread* NewThread() { return AddThread(self != nullptr ? self->proc : my_proc); 
 Thread* NewProcess(std::uint32_t parent) {
   if (sched.proc_count >= kMaxProcs) {
     sched.file->header.kind = static_cast<std::uint32_t>(RunKind::kTooManyThreads);
-    syscall(SYS_exit_group, lab::interpose::kHangExitCode);
+    ExitRun();
   }
   std::uint32_t index = sched.proc_count++;
   sched.procs[index] = Proc{};
@@ -843,9 +844,11 @@ void NoteMutexAcquired(Thread* me, std::uintptr_t key, Caller where) {
   info.caller = where.offset;
   info.caller_in_exe = where.in_exe;
   info.dead_owner_pid = 0;
+  HbAcquire(me, key);
 }
 
 void NoteMutexReleased(std::uintptr_t key) {
+  if (self != nullptr) HbRelease(self, key);
   MutexInfo* m = sched.mutexes.find(key);
   if (m != nullptr && m->depth > 0 && --m->depth == 0) m->owner = kNone;
 }

@@ -131,10 +131,12 @@ struct Thread {
   bool interrupted = false;        // a signal fault hit its blocking call
   pthread_mutex_t* cond_mutex = nullptr;  // the mutex a cond waiter re-acquires (its process)
   std::uintptr_t cond_mutex_key = 0;      // ... and its ObjectKey
-  // State::kWait: true once the wait is over (evaluated by the baton holder, in any process of
-  // the tree: it may only read shared state); `wait_what` names the object kind in a hang report
+  // State::kWait: true once the wait is over (evaluated by the baton holder when it is in the
+  // waiter's process, which owns the model; other processes use `wait_ready`, its last answer
+  // there); `wait_what` names the object kind in a hang report
   // ("rwlock", "barrier", ...).
   bool (*ready)(const Thread*) = nullptr;
+  mutable bool wait_ready = false;  // `ready`'s last answer in the waiter's own process
   const char* wait_what = nullptr;
   Call blocked_call = Call::kStart;
   std::uint64_t blocked_caller = 0;
@@ -330,5 +332,32 @@ void NoteCreated(lab::interpose::ObjectType type, const char* name, int sysv_id)
 
 // Syscall-level helpers that never go through the interposed functions.
 long RawWrite(int fd, const void* buf, std::size_t n);
+
+// ---- happens-before, for the race detector of access.cc -----------------------------------
+// Every family reports the synchronization it models (lock/unlock, post/wait, create/join, ...)
+// as acquire/release on the object's address; each call also ends the thread's current
+// access-point epoch (see access.cc). They return at once for programs without access points.
+void HbAcquire(Thread* t, std::uintptr_t object);
+void HbRelease(Thread* t, std::uintptr_t object);
+void HbSpawn(Thread* parent, Thread* child);
+void HbJoin(Thread* joiner, std::uint32_t joined);
+
+// While alive, a TSan-built program's TSan ignores the calling thread's memory accesses (and
+// the intercepted malloc/memcpy it makes): the library's bookkeeping, handed between threads by
+// the baton TSan does not see, must not be reported as the program's races. No-op without TSan.
+class TsanQuiet {
+ public:
+  TsanQuiet();
+  ~TsanQuiet();
+  TsanQuiet(const TsanQuiet&) = delete;
+  TsanQuiet& operator=(const TsanQuiet&) = delete;
+  // Ends the calling thread's open ignores (see ExitRun).
+  static void EndAll();
+};
+
+// Ends the run at once with kHangExitCode after a finding was written to the result file. It
+// bypasses the sanitizers' _exit interceptors: TSan's would report the program's still-running
+// threads as leaked (and a thread inside TsanQuiet), and replace the exit status with its own.
+[[noreturn]] void ExitRun();
 
 }  // namespace lab::interpose::core

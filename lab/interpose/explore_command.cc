@@ -60,6 +60,7 @@ struct Outcome {
   std::vector<std::uint16_t> thread_proc, thread_local_index;
   bool started = false;
   bool exec_failed = false;
+  bool access_points = false;       // the program was built with tools/ipclab-cc
 };
 
 bool IsExecutable(const std::string& path) { return access(path.c_str(), X_OK) == 0; }
@@ -254,6 +255,7 @@ ipc::sys::Result<Outcome> RunOnce(const ExploreOptions& o, const std::string& pr
   Outcome r;
   const ResultHeader& h = file->header;
   r.started = h.started != 0;
+  r.access_points = h.access_points != 0;
   r.threads = h.threads;
   r.processes = std::max<std::uint32_t>(h.processes, 1);
   r.faults = h.faults;
@@ -301,6 +303,16 @@ ipc::sys::Result<Outcome> RunOnce(const ExploreOptions& o, const std::string& pr
                 : kind == RunKind::kLostWakeup
                     ? "a thread waits on a condition variable whose signal came while nobody waited"
                     : "no thread can run: a thread waits on a pipe nobody will write to or close";
+    std::stringstream lines(h.diagnosis);
+    for (std::string line; std::getline(lines, line);) r.details.push_back(line);
+  } else if (kind == RunKind::kDataRace) {
+    r.kind = "data-race";
+    r.summary = "two threads access the same memory, at least one writes, and nothing orders the two accesses";
+    std::stringstream lines(h.diagnosis);
+    for (std::string line; std::getline(lines, line);) r.details.push_back(line);
+  } else if (kind == RunKind::kStarvation) {
+    r.kind = "starvation";
+    r.summary = "a waiting thread is overtaken again and again and never gets the lock it waits for";
     std::stringstream lines(h.diagnosis);
     for (std::string line; std::getline(lines, line);) r.details.push_back(line);
   } else if (kind == RunKind::kTooManyThreads) {
@@ -545,6 +557,7 @@ int RunExplore(const ExploreOptions& o, std::ostream& out, std::ostream& err) {
   std::optional<Outcome> first_bug;
   std::string bug_strategy;
   std::uint64_t bug_seed = 0;
+  bool access_points = false;
   std::map<std::string, std::uint64_t> kinds;
   auto start = std::chrono::steady_clock::now();
   for (std::uint64_t i = 0; i < runs_wanted; ++i) {
@@ -571,6 +584,7 @@ int RunExplore(const ExploreOptions& o, std::ostream& out, std::ostream& err) {
       return 2;
     }
     ++runs;
+    access_points = access_points || r->access_points;
     pct_k = std::max<std::uint64_t>(pct_k, r->choices.size());
     // IPC objects the run left behind under its own session (names carry the pid).
     if (r->kind.empty()) {
@@ -627,8 +641,9 @@ int RunExplore(const ExploreOptions& o, std::ostream& out, std::ostream& err) {
     j["details"] = details;
     nlohmann::json steps = nlohmann::json::array();
     if (!b.steps.empty()) {
-      text += fmt::format("  last {} of {} steps (only synchronization calls are scheduling points):\n",
-                          b.steps.size(), b.total_steps);
+      text += fmt::format("  last {} of {} steps ({}):\n", b.steps.size(), b.total_steps,
+                          b.access_points ? "synchronization calls and memory accesses are scheduling points"
+                                          : "synchronization calls only: build with tools/ipclab-cc for memory-access points");
       std::uint64_t index = b.total_steps - b.steps.size();
       for (const auto& s : b.steps) {
         std::string op = kCallNames[std::min<int>(s.call, static_cast<int>(Call::kCount) - 1)];
@@ -661,9 +676,10 @@ int RunExplore(const ExploreOptions& o, std::ostream& out, std::ostream& err) {
   std::string kinds_text;
   for (const auto& [k, n] : kinds) kinds_text += fmt::format("{}{} {}", kinds_text.empty() ? "" : ", ", n, k);
   std::string mode = o.naive ? (o.jitter ? "naive+jitter" : "naive") : (replay ? "replay" : o.strategy);
-  text += fmt::format("ipclab explore: {} runs, {:.1f} schedules/s, {} bug{} found{} [{}, seed {}]\n", runs,
+  text += fmt::format("ipclab explore: {} runs, {:.1f} schedules/s, {} bug{} found{} [{}, seed {}; {}]\n", runs,
                       per_second, bugs, bugs == 1 ? "" : "s", kinds_text.empty() ? "" : " (" + kinds_text + ")",
-                      mode, o.seed);
+                      mode, o.seed, access_points ? "memory-access points" : "synchronization calls only");
+  j["access_points"] = access_points;
   if (!o.html.empty()) {
     HtmlOptions h;
     h.title = "ipclab explore:" + cmdline;

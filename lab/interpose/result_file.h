@@ -22,8 +22,11 @@ inline constexpr int kHangExitCode = 86;
 
 // What the library found itself (the explorer classifies exits and signals).
 // kHang: no thread can run and one waits on a pipe or socket nobody will write to or close.
+// kDataRace: the race detector of access.cc (programs built with tools/ipclab-cc); kStarvation: a
+// waiting rwlock writer overtaken by more read acquisitions than the bypass bound.
 enum class RunKind : std::uint32_t {
-  kNone = 0, kDeadlock = 1, kLostWakeup = 2, kTooManyThreads = 3, kHang = 4
+  kNone = 0, kDeadlock = 1, kLostWakeup = 2, kTooManyThreads = 3, kHang = 4, kDataRace = 5,
+  kStarvation = 6
 };
 
 // The interposed calls, in the order of kCallNames.
@@ -33,7 +36,13 @@ enum class Call : std::uint16_t {
   kSemPost, kYield, kSleep, kThreadEnd,
   // Processes and IPC (calls_process.cc, calls_ipc.cc); faults the strategy chose (core.cc).
   kFork, kWaitpid, kProcessExit, kRead, kWrite, kClose, kOpen, kAccess, kUnlink, kShmOpen,
-  kSemOpen, kMqOpen, kKillFault, kSignalFault, kCount
+  kSemOpen, kMqOpen, kKillFault, kSignalFault,
+  // access.cc (memory-access points of ipclab-cc programs)
+  kLoad, kStore, kAtomic,
+  // calls_sync2.cc
+  kRwRdlock, kRwTryrdlock, kRwTimedrdlock, kRwWrlock, kRwTrywrlock, kRwTimedwrlock, kRwUnlock,
+  kSpinLock, kSpinTrylock, kSpinUnlock, kBarrierWait, kSemClose, kSemUnlink,
+  kCount
 };
 inline constexpr const char* kCallNames[] = {
     "start", "pthread_create", "pthread_join", "pthread_detach", "pthread_exit",
@@ -42,7 +51,12 @@ inline constexpr const char* kCallNames[] = {
     "pthread_cond_broadcast", "sem_wait", "sem_trywait", "sem_timedwait", "sem_post",
     "sched_yield", "sleep", "thread-end", "fork", "waitpid", "process-exit", "read", "write",
     "close", "open", "access", "unlink", "shm_open", "sem_open", "mq_open", "FAULT:SIGKILL",
-    "FAULT:SIGUSR1"};
+    "FAULT:SIGUSR1",
+    "load", "store", "atomic",
+    "pthread_rwlock_rdlock", "pthread_rwlock_tryrdlock", "pthread_rwlock_timedrdlock",
+    "pthread_rwlock_wrlock", "pthread_rwlock_trywrlock", "pthread_rwlock_timedwrlock",
+    "pthread_rwlock_unlock", "pthread_spin_lock", "pthread_spin_trylock", "pthread_spin_unlock",
+    "pthread_barrier_wait", "sem_close", "sem_unlink"};
 static_assert(sizeof(kCallNames) / sizeof(kCallNames[0]) == static_cast<int>(Call::kCount));
 
 struct StepRecord {
@@ -72,7 +86,7 @@ struct ResultHeader {
   std::uint32_t kind;              // RunKind
   std::uint32_t threads;           // controlled threads created, incl. main
   std::uint32_t started;           // 1 once the library took control
-  std::uint32_t pad;
+  std::uint32_t access_points;     // 1 once an ipclab-cc-built program announced its callbacks
   char diagnosis[kDiagnosisBytes]; // NUL-terminated text, for kind != kNone
   // Process trees: thread i (StepRecord::thread) is thread thread_local_index[i] of process
   // thread_proc[i]; `processes` were forked under control (1 = the program's own process only).
