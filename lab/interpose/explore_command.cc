@@ -723,7 +723,15 @@ int RunExplore(const ExploreOptions& o, std::ostream& out, std::ostream& err) {
       }
       std::uint32_t threads = b.threads;
       for (const auto& [t, _] : last_of) threads = std::max(threads, t + 1);
-      for (std::uint32_t t = 0; t < threads; ++t) r.thread_names.push_back(ThreadName(b, t));
+      for (std::uint32_t t = 0; t < threads; ++t) {
+        r.thread_names.push_back(ThreadName(b, t));
+        // One lane group per process once the program forked (threads are numbered in creation
+        // order, so a process's threads need not be adjacent: the page groups runs of them).
+        if (b.processes > 1 && t < b.thread_proc.size()) {
+          r.thread_processes.push_back(fmt::format("p{}", b.thread_proc[t]));
+        }
+      }
+      if (r.thread_processes.size() != r.thread_names.size()) r.thread_processes.clear();
       for (const auto& [t, i] : last_of) r.key_steps.push_back(i);
       std::sort(r.key_steps.begin(), r.key_steps.end());
       for (StepIndex k : r.key_steps) r.schedule[k].matters = true;

@@ -40,6 +40,9 @@ grep -q "\"kind\":\"$found_kind\"" <<<"$replayed" || fail "replay gave another k
 grep -q "data-kind=\"$found_kind\"" "$page" || fail "--html page without the $found_kind report"
 grep -q '<div class="step' "$page" || fail "--html page without steps"
 grep -q '<code class="replay"' "$page" || fail "--html page without the replay command"
+if grep -q '"p1\.t' <<<"$replayed"; then
+  grep -q 'class="proc"' "$page" || fail "--html page of a process tree without its process lanes"
+fi
 rm -f "$page"
 
 twin=$("$ipclab" explore "${fault_args[@]}" --strategy "$strategy" --budget "$twin_budget" --seed 1 -- "$fixed")
