@@ -357,6 +357,18 @@ int msgget(key_t key, int flags) {
   return id;
 }
 
+}  // extern "C"
+
+namespace {
+// The scheduling point before an open that may create the file (see below).
+void OpenPoint(int oflag, void* caller) {
+  Thread* me = Me();
+  if (me != nullptr && Created(oflag)) Point(me, Call::kOpen, 0, Here(caller));
+}
+}  // namespace
+
+extern "C" {
+
 // open with O_CREAT, access and unlink are scheduling points: "check, then create" races between
 // processes (a lock file without O_EXCL) need a point between the check and the create.
 int open(const char* path, int oflag, ...) {
@@ -368,8 +380,7 @@ int open(const char* path, int oflag, ...) {
     mode = static_cast<mode_t>(va_arg(ap, unsigned));
     va_end(ap);
   }
-  Thread* me = Me();
-  if (me != nullptr && Created(oflag)) Point(me, Call::kOpen, 0, Here(__builtin_return_address(0)));
+  OpenPoint(oflag, __builtin_return_address(0));
   return rp.open(path, oflag, mode);
 }
 
@@ -382,8 +393,7 @@ int open64(const char* path, int oflag, ...) {
     mode = static_cast<mode_t>(va_arg(ap, unsigned));
     va_end(ap);
   }
-  Thread* me = Me();
-  if (me != nullptr && Created(oflag)) Point(me, Call::kOpen, 0, Here(__builtin_return_address(0)));
+  OpenPoint(oflag, __builtin_return_address(0));
   return rp.open64(path, oflag, mode);
 }
 
@@ -396,8 +406,7 @@ int openat(int dirfd, const char* path, int oflag, ...) {
     mode = static_cast<mode_t>(va_arg(ap, unsigned));
     va_end(ap);
   }
-  Thread* me = Me();
-  if (me != nullptr && Created(oflag)) Point(me, Call::kOpen, 0, Here(__builtin_return_address(0)));
+  OpenPoint(oflag, __builtin_return_address(0));
   return rp.openat(dirfd, path, oflag, mode);
 }
 
