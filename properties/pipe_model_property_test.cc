@@ -214,8 +214,12 @@ struct Receive : Cmd {
 struct KillPeerMidFrame : Cmd {
   std::size_t size = *rc::gen::inRange<std::size_t>(kAtomicPayload + 1, 3 * kAtomicPayload);
   std::size_t records = *rc::gen::inRange<std::size_t>(1, (size + kAtomicPayload - 1) / kAtomicPayload);
-  std::size_t extra = *rc::gen::oneOf(rc::gen::just<std::size_t>(0),
-                                      rc::gen::inRange<std::size_t>(1, kRecordHeaderSize + 40));
+  // Bytes of the next record: fewer than all of it, or the peer would have finished the message
+  // (4081 bytes killed after 1 record + 17 bytes is a whole message, not a torn one).
+  std::size_t next_record = kRecordHeaderSize + std::min(kAtomicPayload, size - records * kAtomicPayload);
+  std::size_t extra = *rc::gen::oneOf(
+      rc::gen::just<std::size_t>(0),
+      rc::gen::inRange<std::size_t>(1, std::min(next_record, kRecordHeaderSize + 40)));
   std::size_t Written() const { return records * (kRecordHeaderSize + kAtomicPayload) + extra; }
   void checkPreconditions(const PipeModel& m) const override { RC_PRE(CanWrite(m, Written())); }
   void apply(PipeModel& m) const override {
