@@ -139,6 +139,32 @@ sys::Result<Segment> Segment::MapFd(Kind kind, int fd, const std::string& name,
   return seg;
 }
 
+sys::Result<Segment> Segment::AdoptNew(Kind kind, const std::string& name, void* base,
+                                       std::size_t size, const CreateOptions& options) {
+  Segment out;
+  out.kind_ = kind;
+  out.name_ = name;
+  out.base_ = static_cast<std::byte*>(base);
+  out.size_ = size;
+  if (auto w = WriteHeader(out.bytes(), options.layout, options.layout_version); !w) {
+    return std::unexpected(w.error());  // ~Segment unmaps; the caller removes the object
+  }
+  out.owner_ = true;
+  return out;
+}
+
+sys::Result<Segment> Segment::MapNewFd(Kind kind, int fd, const std::string& name,
+                                       std::size_t size, const CreateOptions& options) {
+  if (auto r = sys::Retry("ftruncate", name, [&] { return ::ftruncate(fd, size); }); !r) {
+    return std::unexpected(r.error());
+  }
+  auto p = sys::Call("mmap", name, [&] {
+    return ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  });
+  if (!p) return std::unexpected(p.error());
+  return AdoptNew(kind, name, *p, size, options);
+}
+
 sys::Result<Segment> Segment::CreatePosix(std::string_view purpose, std::size_t payload_bytes,
                                           CreateOptions options) {
   auto name = audit::PosixName(purpose);
@@ -151,23 +177,8 @@ sys::Result<Segment> Segment::CreatePosix(std::string_view purpose, std::size_t 
   if (!fd) return std::unexpected(fd.error());
   sys::Fd owned(*fd);
   Undo undo{[&] { ::shm_unlink(name->c_str()); }};
-  if (auto r = sys::Retry("ftruncate", *name, [&] { return ::ftruncate(owned.get(), *size); }); !r) {
-    return std::unexpected(r.error());
-  }
-  auto p = sys::Call("mmap", *name, [&] {
-    return ::mmap(nullptr, *size, PROT_READ | PROT_WRITE, MAP_SHARED, owned.get(), 0);
-  });
-  if (!p) return std::unexpected(p.error());
-  Segment out;
-  out.kind_ = Kind::kPosix;
-  out.name_ = *name;
-  out.base_ = static_cast<std::byte*>(*p);
-  out.size_ = *size;
-  if (auto w = WriteHeader(out.bytes(), options.layout, options.layout_version); !w) {
-    return std::unexpected(w.error());
-  }
-  out.owner_ = true;
-  undo.fn = nullptr;
+  auto out = MapNewFd(Kind::kPosix, owned.get(), *name, *size, options);
+  if (out) undo.fn = nullptr;
   return out;
 }
 
@@ -181,23 +192,8 @@ sys::Result<Segment> Segment::CreateFile(const std::string& path, std::size_t pa
   if (!fd) return std::unexpected(fd.error());
   sys::Fd owned(*fd);
   Undo undo{[&] { ::unlink(path.c_str()); }};
-  if (auto r = sys::Retry("ftruncate", path, [&] { return ::ftruncate(owned.get(), *size); }); !r) {
-    return std::unexpected(r.error());
-  }
-  auto p = sys::Call("mmap", path, [&] {
-    return ::mmap(nullptr, *size, PROT_READ | PROT_WRITE, MAP_SHARED, owned.get(), 0);
-  });
-  if (!p) return std::unexpected(p.error());
-  Segment out;
-  out.kind_ = Kind::kFile;
-  out.name_ = path;
-  out.base_ = static_cast<std::byte*>(*p);
-  out.size_ = *size;
-  if (auto w = WriteHeader(out.bytes(), options.layout, options.layout_version); !w) {
-    return std::unexpected(w.error());
-  }
-  out.owner_ = true;
-  undo.fn = nullptr;
+  auto out = MapNewFd(Kind::kFile, owned.get(), path, *size, options);
+  if (out) undo.fn = nullptr;
   return out;
 }
 
@@ -220,16 +216,9 @@ sys::Result<Segment> Segment::CreateSysv(std::string_view purpose, std::size_t p
   }};
   auto p = sys::Call("shmat", "sysv-shm " + name, [&] { return ::shmat(*id, nullptr, 0); });
   if (!p) return std::unexpected(p.error());
-  Segment out;
-  out.kind_ = Kind::kSysv;
-  out.name_ = name;
-  out.sysv_id_ = *id;
-  out.base_ = static_cast<std::byte*>(*p);
-  out.size_ = *size;
-  if (auto w = WriteHeader(out.bytes(), options.layout, options.layout_version); !w) {
-    return std::unexpected(w.error());
-  }
-  out.owner_ = true;
+  auto out = AdoptNew(Kind::kSysv, name, *p, *size, options);
+  if (!out) return out;
+  out->sysv_id_ = *id;
   undo.fn = nullptr;
   return out;
 }

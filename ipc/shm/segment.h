@@ -97,6 +97,12 @@ class Segment {
   void Release();
   static sys::Result<Segment> MapFd(Kind kind, int fd, const std::string& name,
                                     AttachOptions options, std::string_view map_call);
+  // A new object's mapping as an owned segment with its header written (creators).
+  static sys::Result<Segment> AdoptNew(Kind kind, const std::string& name, void* base,
+                                       std::size_t size, const CreateOptions& options);
+  // ftruncate(fd, size), map it shared, then AdoptNew.
+  static sys::Result<Segment> MapNewFd(Kind kind, int fd, const std::string& name,
+                                       std::size_t size, const CreateOptions& options);
 
   Kind kind_ = Kind::kPosix;
   bool owner_ = false;
