@@ -26,13 +26,23 @@
 // start at the same address (a 4-byte write and a 1-byte read of its second byte are not
 // compared). Accesses inside libc (memcpy, ...) and uninstrumented libraries are not seen.
 //
-// Process trees: access points are scheduling points in every process (one scheduler), but the
-// detector and the per-thread tables here are process-local. A forked child starts from its
-// parent's copy (fork() reports create -> child start), so each process checks the races among
-// its own threads; races between processes on MAP_SHARED memory are not seen.
+// Process trees: access points are scheduling points in every process (one scheduler). Private
+// memory is checked by a process-local detector (a forked child starts from its parent's copy;
+// fork() reports create -> child start). Accesses to MAP_SHARED memory (shm_open + mmap, a
+// mapped file, MAP_SHARED|MAP_ANONYMOUS inherited over fork, shmat) are keyed by (segment,
+// offset) (core's SharedKey) and checked by a second detector, lab::FixedRaceDetector, placed in
+// a MAP_SHARED segment mapped when the program announces its access points (before any fork),
+// so every process of the tree updates one state with the tree-global thread ids: a race between
+// p1.t0 and p2.t0 on /dev/shm/x+0x10 is reported naming both. Every synchronization event goes
+// to both detectors; across processes happens-before comes from process-shared mutexes,
+// semaphores, condvars, rwlocks, spinlocks, barriers and atomics (all keyed by segment + offset),
+// fork (parent before child), wait/waitpid (the child's threads before the waiter) and pipe
+// write -> read. Its memory is fixed (sizeof(FixedRaceDetector), about 1 MB of which only the
+// touched pages are used); at its bounds it misses races rather than inventing any (fixed_race.h).
 #include <dlfcn.h>
 #include <signal.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -40,8 +50,10 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <new>
 #include <optional>
 
+#include "lab/detect/fixed_race.h"
 #include "lab/detect/race.h"
 #include "lab/interpose/core.h"
 
@@ -68,7 +80,8 @@ struct ThreadAccess {
 
 struct AccessState {
   bool present = false;  // the program announced its callbacks
-  lab::RaceDetector* detector = nullptr;
+  lab::RaceDetector* detector = nullptr;   // private memory, this process
+  lab::FixedRaceDetector* shared = nullptr;  // MAP_SHARED memory, the whole tree (shared segment)
   ThreadAccess* threads[kMaxThreads] = {};
   std::uint64_t accesses = 0, points = 0;
 };
@@ -83,6 +96,21 @@ ThreadAccess& Of(const Thread* t) {
 lab::RaceDetector& Detector() {
   if (access_state.detector == nullptr) access_state.detector = new lab::RaceDetector;
   return *access_state.detector;
+}
+
+// Maps the tree's shared detector; called before main (so before any fork). Without it (the
+// mapping failed) shared memory is checked like private memory, per process.
+void MapSharedDetector() {
+  long p = syscall(SYS_mmap, nullptr, sizeof(lab::FixedRaceDetector), long{PROT_READ | PROT_WRITE},
+                   long{MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE}, -1L, 0L);
+  if (p == -1 || (p < 0 && p > -4096)) return;
+  access_state.shared = new (reinterpret_cast<void*>(p)) lab::FixedRaceDetector();
+}
+
+// Where an access was made, as the detectors' step (the exe offset stays valid in every process).
+lab::StepIndex StepOf(Caller c) { return (std::uint64_t{c.in_exe} << 63) | c.offset; }
+Caller CallerOf(lab::StepIndex step) {
+  return Caller{step & ~(std::uint64_t{1} << 63), static_cast<std::uint16_t>(step >> 63)};
 }
 
 void KnowStack(ThreadAccess& a) {
@@ -152,10 +180,11 @@ void Write(std::size_t& used, const char* fmt, ...) {
 
 const char* At(Caller c) { return c.in_exe ? "exe" : "abs"; }
 
-[[noreturn]] void ReportRace(Thread* me, std::uintptr_t addr, unsigned size, const lab::Race& race,
-                             Caller where) {
-  RecordStep(me, race.later.is_write ? Call::kStore : Call::kLoad, addr, where, size);
-  Caller earlier = Here(reinterpret_cast<void*>(race.earlier.step));
+// `location`: the address (private memory) or "/dev/shm/x+0x10" (shared); `object`: its key
+// for the step; `earlier`: where the earlier access was made.
+[[noreturn]] void ReportRace(Thread* me, std::uintptr_t object, const char* location, unsigned size,
+                             const lab::Race& race, Caller where, Caller earlier) {
+  RecordStep(me, race.later.is_write ? Call::kStore : Call::kLoad, object, where, size);
   std::size_t used = 0;
   // "T3", or "p1.t2" once the program forked (as the steps name threads).
   char later_name[24], earlier_name[24];
@@ -165,8 +194,8 @@ const char* At(Caller c) { return c.in_exe ? "exe" : "abs"; }
   } else {
     snprintf(earlier_name, sizeof earlier_name, "T%u", race.earlier.thread);
   }
-  Write(used, "%s %s %#lx (%u bytes) @%s:%lx\n", later_name, race.later.is_write ? "writes" : "reads",
-        static_cast<unsigned long>(addr), size, At(where), static_cast<unsigned long>(where.offset));
+  Write(used, "%s %s %s (%u bytes) @%s:%lx\n", later_name, race.later.is_write ? "writes" : "reads", location,
+        size, At(where), static_cast<unsigned long>(where.offset));
   Write(used,
         "%s %s it earlier @%s:%lx -- nothing orders the two accesses (no common mutex, join, "
         "post/wait, barrier or atomic release/acquire between them)\n",
@@ -237,6 +266,7 @@ void HbAcquire(Thread* t, std::uintptr_t object) {
   if (!access_state.present || t == nullptr) return;
   TsanQuiet quiet;
   Detector().OnAcquire(t->id, object);
+  if (access_state.shared != nullptr) access_state.shared->OnAcquire(t->id, object);
   EndEpoch(t);
 }
 
@@ -244,6 +274,7 @@ void HbRelease(Thread* t, std::uintptr_t object) {
   if (!access_state.present || t == nullptr) return;
   TsanQuiet quiet;
   Detector().OnRelease(t->id, object);
+  if (access_state.shared != nullptr) access_state.shared->OnRelease(t->id, object);
   EndEpoch(t);
 }
 
@@ -251,6 +282,7 @@ void HbSpawn(Thread* parent, Thread* child) {
   if (!access_state.present) return;
   TsanQuiet quiet;
   Detector().OnSpawn(parent->id, child->id);
+  if (access_state.shared != nullptr) access_state.shared->OnSpawn(parent->id, child->id);
   EndEpoch(parent);
 }
 
@@ -258,6 +290,7 @@ void HbJoin(Thread* joiner, std::uint32_t joined) {
   if (!access_state.present) return;
   TsanQuiet quiet;
   Detector().OnJoin(joiner->id, joined);
+  if (access_state.shared != nullptr) access_state.shared->OnJoin(joiner->id, joined);
   EndEpoch(joiner);
 }
 
@@ -272,6 +305,10 @@ extern "C" {
 // Called by the program's runtime (tools/ipclab_access_rt.c) from its constructor.
 void __ipclab_access_points_present() {
   access_state.present = true;
+  if (sched.active && access_state.shared == nullptr) {
+    TsanQuiet quiet;
+    MapSharedDetector();
+  }
   if (sched.file != nullptr) sched.file->header.access_points = 1;
 }
 
@@ -306,20 +343,37 @@ void __ipclab_access(void* addr, unsigned size, unsigned flags, void* pc) {
       Schedule(me);
     }
   }
+  // Shared memory is one object in every process: keyed by segment and offset.
+  const std::uintptr_t shared_key = access_state.shared != nullptr ? SharedKey(addr) : 0;
   if (atomic) {
     const unsigned order = flags >> 4;
     const bool reads = !write || (flags & kReadModifyWrite) != 0;
+    const std::uintptr_t object = shared_key != 0 ? shared_key : a;
     if (reads && (order == kAcquire || order == kAcqRel || order == kSeqCst)) {
-      Detector().OnAcquire(me->id, a);
+      Detector().OnAcquire(me->id, object);
+      if (access_state.shared != nullptr) access_state.shared->OnAcquire(me->id, object);
     }
     if (write && (order == kRelease || order == kAcqRel || order == kSeqCst)) {
-      Detector().OnRelease(me->id, a);
+      Detector().OnRelease(me->id, object);
+      if (access_state.shared != nullptr) access_state.shared->OnRelease(me->id, object);
     }
     return;
   }
-  std::optional<lab::Race> race =
-      Detector().OnAccess(me->id, a, write, static_cast<lab::StepIndex>(reinterpret_cast<std::uintptr_t>(pc)));
-  if (race) ReportRace(me, a, size, *race, where);
+  if (shared_key != 0) {
+    std::optional<lab::Race> race = access_state.shared->OnAccess(me->id, shared_key, write, StepOf(where));
+    if (race) {
+      char name[96];
+      ReportRace(me, ObjectKey(addr), DescribeObject(ObjectKey(addr), name), size, *race, where,
+                 CallerOf(race->earlier.step));
+    }
+    return;
+  }
+  std::optional<lab::Race> race = Detector().OnAccess(me->id, a, write, StepOf(where));
+  if (race) {
+    char name[24];
+    snprintf(name, sizeof name, "%#lx", static_cast<unsigned long>(a));
+    ReportRace(me, a, name, size, *race, where, CallerOf(race->earlier.step));
+  }
 }
 
 }  // extern "C"

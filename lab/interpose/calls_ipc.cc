@@ -115,6 +115,7 @@ ssize_t ControlledRead(Thread* me, int fd, void* buf, std::size_t n, Kind kind, 
   }
   ssize_t r = ri.read(fd, buf, n);
   if (r > 0) Wake(kind, key);  // room for a blocked writer
+  if (r > 0 && kind == Kind::kPipe) HbAcquire(me, key);  // the race detector: write before read
   return r;
 }
 
@@ -130,6 +131,7 @@ std::size_t PipeRoom(int fd) {
 ssize_t ControlledWrite(Thread* me, int fd, const void* buf, std::size_t n, Kind kind, std::uintptr_t key,
                         Caller where) {
   Point(me, Call::kWrite, key, where);
+  if (kind == Kind::kPipe) HbRelease(me, key);  // the race detector: what a reader reads comes after
   if (NonBlocking(fd) || n == 0) return ri.write(fd, buf, n);
   std::size_t done = 0;
   const auto* bytes = static_cast<const char*>(buf);

@@ -59,6 +59,8 @@ using MsggetFn = int (*)(key_t, int);
 using OpenFn = int (*)(const char*, int, ...);
 using OpenatFn = int (*)(int, const char*, int, ...);
 using AccessFn = int (*)(const char*, int);
+using ShmatFn = void* (*)(int, const void*, int);
+using ShmdtFn = int (*)(const void*);
 
 struct RealProcess {
   ForkFn fork;
@@ -76,6 +78,8 @@ struct RealProcess {
   OpenFn open, open64;
   OpenatFn openat;
   AccessFn access;
+  ShmatFn shmat;
+  ShmdtFn shmdt;
 } rp;
 
 void ResolveProcess() {
@@ -103,6 +107,8 @@ void ResolveProcess() {
   Resolve(rp.open64, "open64");
   Resolve(rp.openat, "openat");
   Resolve(rp.access, "access");
+  Resolve(rp.shmat, "shmat");
+  Resolve(rp.shmdt, "shmdt");
   done.store(true, std::memory_order_release);
 }
 
@@ -162,6 +168,10 @@ pid_t ControlledWaitpid(Thread* me, pid_t pid, int* status, int options, Caller 
   } while (rc < 0 && errno == EINTR);
   if (rc == c.pid) {
     c.reaped = true;
+    // The race detector: everything the child's threads did happened before wait returns.
+    for (std::uint32_t i = 0; i < sched.thread_count; ++i) {
+      if (sched.threads[i]->proc == child) HbJoin(me, sched.threads[i]->id);
+    }
     if (WIFSIGNALED(local_status) && !c.killed && sched.file->header.crashed_proc == child) {
       sched.file->header.crashed_signal = WTERMSIG(local_status);
     }
@@ -334,6 +344,23 @@ int mq_unlink(const char* name) {
   Thread* me = Me();
   if (me != nullptr) Point(me, Call::kUnlink, 0, Here(__builtin_return_address(0)));
   return rp.mq_unlink(name);
+}
+
+void* shmat(int shmid, const void* addr, int flags) {
+  ResolveProcess();
+  void* p = rp.shmat(shmid, addr, flags);
+  struct shmid_ds ds;
+  if (p != reinterpret_cast<void*>(-1) && sched.active && syscall(SYS_shmctl, shmid, IPC_STAT, &ds) == 0) {
+    NoteSysvSegment(p, ds.shm_segsz, shmid);
+  }
+  return p;
+}
+
+int shmdt(const void* addr) {
+  ResolveProcess();
+  int rc = rp.shmdt(addr);
+  if (rc == 0 && sched.active) ForgetMapping(const_cast<void*>(addr), 0);
+  return rc;
 }
 
 int shmget(key_t key, size_t size, int flags) {

@@ -16,8 +16,10 @@
 // - named semaphores: sem_close is a scheduling point here; sem_open and sem_unlink are in
 //   calls_process.cc (sem_open names the semaphore by its /dev/shm file, so every process of a
 //   tree keys it alike), and waits and posts on it are the modelled semaphore of calls_pthread.cc.
-// - rwlocks, spinlocks and barriers are modelled per process (keyed by address, in process-local
-//   tables): process-shared ones used across the processes of a tree are not modelled.
+// - rwlocks, spinlocks and barriers are keyed by ObjectKey, their models in one MAP_SHARED
+//   segment of the tree (see Models): process-shared ones in shared memory are one object for
+//   every process, so a wait on one in another process is known to the scheduler (a cross-process
+//   rwlock deadlock is reported at once naming /dev/shm/x+0x40) and gives happens-before.
 // - clocks: under exploration clock_gettime (REALTIME, MONOTONIC and their variants),
 //   gettimeofday and time return virtual time (the real time at start plus the scheduler's
 //   virtual nanoseconds), and each read moves virtual time on by 1 us, so a program that measures
@@ -28,6 +30,7 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdarg.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -36,8 +39,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <unordered_map>
-#include <vector>
+#include <new>
 
 #include "lab/interpose/core.h"
 
@@ -99,7 +101,90 @@ struct Waiting {
   std::uint64_t generation = 0;  // kBarrier: the generation it arrived in
   char text[256] = {};
 };
-Waiting waiting[kMaxThreads];
+
+// ---- the models -------------------------------------------------------------------------------
+// rwlocks, spinlocks and barriers are keyed by ObjectKey and their models live in one MAP_SHARED
+// segment mapped at load (before any fork), so a process-shared one placed in shared memory is
+// one model for every process of the tree ("/dev/shm/x+0x40" in reports), and a private one is
+// its process's own object. The tables are fixed: kRwLocks rwlocks, kSpins spinlocks, kBarriers
+// barriers and kRwThreads threads holding or waiting to write-lock one rwlock at a time; beyond
+// them the run ends (too many objects for the tables, as for mutexes).
+constexpr std::uint32_t kRwThreads = 32;
+constexpr std::uint32_t kRwLocks = 256;
+constexpr std::uint32_t kSpins = 256;
+constexpr std::uint32_t kBarriers = 128;
+
+struct RwThread {
+  std::uint32_t thread = kNone;
+  std::uint32_t reads = 0;        // read holds
+  Caller read_where{0, 0};        // where it last read-locked
+  std::uint64_t overtaken = 0;    // while it waits to write: read acquisitions since it waits
+};
+
+struct RwInfo {
+  std::uint32_t writer = kNone;
+  Caller writer_where{0, 0};
+  std::uint32_t readers = 0;
+  bool prefers_writers = false;
+  RwThread threads[kRwThreads];
+
+  const RwThread* Find(std::uint32_t thread) const {
+    for (const RwThread& r : threads) {
+      if (r.thread == thread) return &r;
+    }
+    return nullptr;
+  }
+  // The entry of `thread`, taking a free one (none held, none waited) when it has none.
+  RwThread& Of(std::uint32_t thread) {
+    if (const RwThread* r = Find(thread)) return const_cast<RwThread&>(*r);
+    for (RwThread& r : threads) {
+      if (r.thread == kNone || (r.reads == 0 && r.overtaken == 0)) {
+        r = RwThread{thread, 0, {0, 0}, 0};
+        return r;
+      }
+    }
+    TableFull();
+    __builtin_unreachable();
+  }
+};
+
+struct SpinInfo {
+  std::uint32_t owner = kNone;
+  Caller where{0, 0};
+};
+
+struct BarrierInfo {
+  bool live = false;  // initialised and not destroyed
+  unsigned count = 0;
+  unsigned arrived = 0;
+  std::uint64_t generation = 0;
+};
+
+struct Models {
+  Waiting waiting[kMaxThreads];
+  KeyTable<RwInfo, kRwLocks> rwlocks;
+  KeyTable<SpinInfo, kSpins> spins;
+  KeyTable<BarrierInfo, kBarriers> barriers;
+};
+Models* models = nullptr;
+
+// The shared models (a process-local copy when the segment cannot be mapped, or when first used
+// after a fork: then shared objects are modelled per process, as before this segment existed).
+Models& M() {
+  if (models == nullptr) {
+    long p = syscall(SYS_mmap, nullptr, sizeof(Models), long{PROT_READ | PROT_WRITE},
+                     long{MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE}, -1L, 0L);
+    if (p == -1 || (p < 0 && p > -4096)) {
+      static const char msg[] = "ipclab interpose: cannot map the rwlock/spinlock/barrier models\n";
+      RawWrite(2, msg, sizeof msg - 1);
+      syscall(SYS_exit_group, 2);
+    }
+    models = new (reinterpret_cast<void*>(p)) Models();
+  }
+  return *models;
+}
+
+Waiting& WaitingOf(const Thread* t) { return M().waiting[t->id]; }
 
 std::uint64_t BypassBound() {
   static std::uint64_t bound = [] {
@@ -109,26 +194,17 @@ std::uint64_t BypassBound() {
   return bound;
 }
 
-// ---- rwlocks ----------------------------------------------------------------------------------
-struct RwInfo {
-  std::uint32_t writer = kNone;
-  Caller writer_where{0, 0};
-  std::uint32_t readers = 0;
-  std::vector<std::uint32_t> reads;  // per thread id: read holds
-  std::vector<Caller> read_where;    // per thread id: where it last read-locked
-  std::vector<std::uint64_t> overtaken;  // per waiting writer: read acquisitions since it waits
-};
-std::unordered_map<std::uintptr_t, RwInfo> rwlocks;
-
-bool PrefersWriters(std::uintptr_t key) {
-  auto* rw = reinterpret_cast<pthread_rwlock_t*>(key);
-  return rw->__data.__flags == PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP;
+const char* NameOf(std::uint32_t id, char (&buf)[24]) {
+  if (id < sched.thread_count) return ThreadName(sched.threads[id], buf);
+  snprintf(buf, sizeof buf, "T%u", id);
+  return buf;
 }
 
+// ---- rwlocks ----------------------------------------------------------------------------------
 bool WritersWaiting(std::uintptr_t key) {
   for (std::uint32_t i = 0; i < sched.thread_count; ++i) {
     const Thread* t = sched.threads[i];
-    if (t->state == State::kWait && t->object == key && waiting[t->id].want == Want::kWrite) return true;
+    if (t->state == State::kWait && t->object == key && WaitingOf(t).want == Want::kWrite) return true;
   }
   return false;
 }
@@ -136,7 +212,7 @@ bool WritersWaiting(std::uintptr_t key) {
 bool RwCanAcquire(std::uintptr_t key, const RwInfo& rw, bool write) {
   if (rw.writer != kNone) return false;
   if (write) return rw.readers == 0;
-  return !(PrefersWriters(key) && WritersWaiting(key));
+  return !(rw.prefers_writers && WritersWaiting(key));
 }
 
 void Add(Waiting& w, int& n, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -149,57 +225,75 @@ void Add(Waiting& w, int& n, const char* fmt, ...) {
 }
 
 void DescribeRw(const Thread* t, const RwInfo& rw) {
-  Waiting& w = waiting[t->id];
+  Waiting& w = WaitingOf(t);
   int n = 0;
+  char name[24];
   Add(w, n, "rwlock (to %s;", w.want == Want::kWrite ? "write" : "read");
   if (rw.writer != kNone) {
-    Add(w, n, " write-held by T%u, locked @%s:%lx", rw.writer, rw.writer_where.in_exe ? "exe" : "abs",
+    Add(w, n, " write-held by %s, locked @%s:%lx", NameOf(rw.writer, name), rw.writer_where.in_exe ? "exe" : "abs",
         static_cast<unsigned long>(rw.writer_where.offset));
   }
-  for (std::uint32_t id = 0; id < rw.reads.size(); ++id) {
-    if (rw.reads[id] == 0) continue;
-    Add(w, n, " read-held by T%u%s, locked @%s:%lx", id, id == t->id ? " (itself: an upgrade never succeeds)" : "",
-        rw.read_where[id].in_exe ? "exe" : "abs", static_cast<unsigned long>(rw.read_where[id].offset));
+  for (const RwThread& r : rw.threads) {
+    if (r.thread == kNone || r.reads == 0) continue;
+    Add(w, n, " read-held by %s%s, locked @%s:%lx", NameOf(r.thread, name),
+        r.thread == t->id ? " (itself: an upgrade never succeeds)" : "", r.read_where.in_exe ? "exe" : "abs",
+        static_cast<unsigned long>(r.read_where.offset));
   }
   Add(w, n, ")");
 }
 
 bool RwReady(const Thread* t) {
   TsanQuiet quiet;  // runs in whichever thread schedules
-  auto it = rwlocks.find(t->object);
-  if (it == rwlocks.end()) return true;
-  DescribeRw(t, it->second);
-  return RwCanAcquire(t->object, it->second, waiting[t->id].want == Want::kWrite);
+  const RwInfo* rw = M().rwlocks.find(t->object);
+  if (rw == nullptr) return true;
+  DescribeRw(t, *rw);
+  return RwCanAcquire(t->object, *rw, WaitingOf(t).want == Want::kWrite);
+}
+
+bool SpinReady(const Thread* t);
+bool BarrierReady(const Thread* t);
+
+// A model changed: answer the readiness of `key`'s waiters in every process now (the core asks
+// a waiter's `ready` only in the waiter's own process and otherwise uses its last answer). The
+// predicates read only the shared models, so any process of the tree can answer them.
+void RefreshWaiters(std::uintptr_t key) {
+  for (std::uint32_t i = 0; i < sched.thread_count; ++i) {
+    Thread* t = sched.threads[i];
+    if (t->state != State::kWait || t->object != key) continue;
+    if (t->ready == RwReady || t->ready == SpinReady || t->ready == BarrierReady) t->wait_ready = t->ready(t);
+  }
 }
 
 [[noreturn]] void ReportStarvation(const Thread* writer, std::uintptr_t key, const RwInfo& rw,
                                    std::uint32_t reader, Caller reader_where) {
   char* buf = sched.file->header.diagnosis;
+  char writer_name[24], reader_name[24], object[96];
   snprintf(buf, kDiagnosisBytes,
-           "T%u waits to write-lock rwlock %#lx @%s:%lx and was overtaken by %lu read acquisitions "
+           "%s waits to write-lock rwlock %s @%s:%lx and was overtaken by %lu read acquisitions "
            "(bound %lu; IPCLAB_EXPLORE_BYPASS_BOUND)\n"
-           "the last by T%u @%s:%lx -- the rwlock prefers readers, so while readers overlap a writer "
+           "the last by %s @%s:%lx -- the rwlock prefers readers, so while readers overlap a writer "
            "never gets in\n",
-           writer->id, static_cast<unsigned long>(key), writer->blocked_caller_in_exe ? "exe" : "abs",
+           ThreadName(writer, writer_name), DescribeObject(key, object), writer->blocked_caller_in_exe ? "exe" : "abs",
            static_cast<unsigned long>(writer->blocked_caller),
-           static_cast<unsigned long>(rw.overtaken[writer->id]), static_cast<unsigned long>(BypassBound()),
-           reader, reader_where.in_exe ? "exe" : "abs", static_cast<unsigned long>(reader_where.offset));
+           static_cast<unsigned long>(rw.Find(writer->id)->overtaken), static_cast<unsigned long>(BypassBound()),
+           NameOf(reader, reader_name), reader_where.in_exe ? "exe" : "abs",
+           static_cast<unsigned long>(reader_where.offset));
   sched.file->header.kind = static_cast<std::uint32_t>(RunKind::kStarvation);
   ExitRun();
 }
 
-template <typename T>
-void Grow(std::vector<T>& v, std::uint32_t id) {
-  if (v.size() <= id) v.resize(id + 1);
+void ResetOvertaken(RwInfo& rw, std::uint32_t thread) {
+  if (const RwThread* r = rw.Find(thread)) const_cast<RwThread*>(r)->overtaken = 0;
 }
 
 int RwLock(Thread* me, pthread_rwlock_t* rwp, bool write, Call call, Caller where,
            std::uint64_t deadline, bool try_only) {
-  auto key = reinterpret_cast<std::uintptr_t>(rwp);
+  const std::uintptr_t key = ObjectKey(rwp);
   RecordStep(me, call, key, where, 0);
   Schedule(me);
   for (;;) {
-    RwInfo& rw = rwlocks[key];
+    RwInfo& rw = M().rwlocks[key];
+    rw.prefers_writers = rwp->__data.__flags == PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP;
     if (rw.writer == me->id && write) return EDEADLK;  // what glibc says for a relock by the writer
     if (RwCanAcquire(key, rw, write)) {
       int rc = write ? real2.rw_trywrlock(rwp) : real2.rw_tryrdlock(rwp);
@@ -207,84 +301,81 @@ int RwLock(Thread* me, pthread_rwlock_t* rwp, bool write, Call call, Caller wher
         if (write) {
           rw.writer = me->id;
           rw.writer_where = where;
+          ResetOvertaken(rw, me->id);
         } else {
-          Grow(rw.reads, me->id);
-          Grow(rw.read_where, me->id);
-          ++rw.reads[me->id];
-          rw.read_where[me->id] = where;
+          RwThread& mine = rw.Of(me->id);
+          ++mine.reads;
+          mine.read_where = where;
           // Joining readers who still hold it overtakes every waiting writer once more. (When no
           // reader held it the writer could have run: the scheduler's choice, not the lock's.)
           const bool overtakes = rw.readers > 0;
           ++rw.readers;
           for (std::uint32_t i = 0; overtakes && i < sched.thread_count; ++i) {
             const Thread* t = sched.threads[i];
-            if (t->state != State::kWait || t->object != key || waiting[t->id].want != Want::kWrite) continue;
-            Grow(rw.overtaken, t->id);
-            if (++rw.overtaken[t->id] > BypassBound()) ReportStarvation(t, key, rw, me->id, where);
+            if (t->state != State::kWait || t->object != key || WaitingOf(t).want != Want::kWrite) continue;
+            if (++rw.Of(t->id).overtaken > BypassBound()) ReportStarvation(t, key, rw, me->id, where);
           }
         }
-        if (write && rw.overtaken.size() > me->id) rw.overtaken[me->id] = 0;
         HbAcquire(me, key);
         return 0;
       }
       if (rc != EBUSY) return rc;
     }
     if (try_only) return EBUSY;
-    waiting[me->id].want = write ? Want::kWrite : Want::kRead;
+    WaitingOf(me).want = write ? Want::kWrite : Want::kRead;
     me->ready = RwReady;
-    me->wait_what = waiting[me->id].text;
+    me->wait_what = WaitingOf(me).text;
     me->deadline = deadline;
     me->timed_out = false;
     Block(me, State::kWait, key, call, where);
     if (me->timed_out) {
       me->timed_out = false;
-      if (write && rw.overtaken.size() > me->id) rwlocks[key].overtaken[me->id] = 0;
+      if (write) ResetOvertaken(M().rwlocks[key], me->id);
       return ETIMEDOUT;
     }
   }
 }
 
 int RwUnlock(Thread* me, pthread_rwlock_t* rwp, Caller where) {
-  auto key = reinterpret_cast<std::uintptr_t>(rwp);
-  RwInfo& rw = rwlocks[key];
+  const std::uintptr_t key = ObjectKey(rwp);
+  RwInfo& rw = M().rwlocks[key];
   HbRelease(me, key);
   int rc = real2.rw_unlock(rwp);
   if (rc == 0) {
     if (rw.writer == me->id) {
       rw.writer = kNone;
-    } else if (rw.reads.size() > me->id && rw.reads[me->id] > 0) {
-      --rw.reads[me->id];
+    } else if (const RwThread* r = rw.Find(me->id); r != nullptr && r->reads > 0) {
+      --const_cast<RwThread*>(r)->reads;
       --rw.readers;
     }
   }
+  RefreshWaiters(key);
   RecordStep(me, Call::kRwUnlock, key, where, rc);
   Schedule(me);
   return rc;
 }
 
 // ---- spinlocks --------------------------------------------------------------------------------
-struct SpinInfo {
-  std::uint32_t owner = kNone;
-  Caller where{0, 0};
-};
-std::unordered_map<std::uintptr_t, SpinInfo> spins;
+std::uintptr_t SpinKey(pthread_spinlock_t* s) {
+  return ObjectKey(const_cast<const void*>(static_cast<const volatile void*>(s)));
+}
 
 bool SpinReady(const Thread* t) {
   TsanQuiet quiet;  // runs in whichever thread schedules
-  auto it = spins.find(t->object);
-  if (it == spins.end() || it->second.owner == kNone) return true;
-  snprintf(waiting[t->id].text, sizeof waiting[t->id].text, "spinlock (held by T%u, locked @%s:%lx)",
-           it->second.owner, it->second.where.in_exe ? "exe" : "abs",
-           static_cast<unsigned long>(it->second.where.offset));
+  const SpinInfo* info = M().spins.find(t->object);
+  if (info == nullptr || info->owner == kNone) return true;
+  char name[24];
+  snprintf(WaitingOf(t).text, sizeof WaitingOf(t).text, "spinlock (held by %s, locked @%s:%lx)",
+           NameOf(info->owner, name), info->where.in_exe ? "exe" : "abs", static_cast<unsigned long>(info->where.offset));
   return false;
 }
 
 int SpinLock(Thread* me, pthread_spinlock_t* s, Call call, Caller where, bool try_only) {
-  auto key = reinterpret_cast<std::uintptr_t>(s);
+  const std::uintptr_t key = SpinKey(s);
   RecordStep(me, call, key, where, 0);
   Schedule(me);
   for (;;) {
-    SpinInfo& info = spins[key];
+    SpinInfo& info = M().spins[key];
     if (info.owner == kNone && real2.spin_trylock(s) == 0) {
       info.owner = me->id;
       info.where = where;
@@ -294,32 +385,25 @@ int SpinLock(Thread* me, pthread_spinlock_t* s, Call call, Caller where, bool tr
     if (try_only) return EBUSY;
     if (info.owner == me->id) {
       // Relocking a held spinlock spins forever: a deadlock of the thread with itself.
-      snprintf(waiting[me->id].text, sizeof waiting[me->id].text,
-               "spinlock (held by T%u itself, locked @%s:%lx)", me->id, info.where.in_exe ? "exe" : "abs",
-               static_cast<unsigned long>(info.where.offset));
+      char name[24];
+      snprintf(WaitingOf(me).text, sizeof WaitingOf(me).text, "spinlock (held by %s itself, locked @%s:%lx)",
+               ThreadName(me, name), info.where.in_exe ? "exe" : "abs", static_cast<unsigned long>(info.where.offset));
     }
+    WaitingOf(me).want = Want::kSpin;
     me->ready = SpinReady;
-    me->wait_what = waiting[me->id].text;
+    me->wait_what = WaitingOf(me).text;
     Block(me, State::kWait, key, call, where);
   }
 }
 
 // ---- barriers ---------------------------------------------------------------------------------
-struct BarrierInfo {
-  unsigned count = 0;
-  unsigned arrived = 0;
-  std::uint64_t generation = 0;
-};
-std::unordered_map<std::uintptr_t, BarrierInfo> barriers;
-
 bool BarrierReady(const Thread* t) {
   TsanQuiet quiet;  // runs in whichever thread schedules
-  auto it = barriers.find(t->object);
-  if (it == barriers.end()) return true;
-  snprintf(waiting[t->id].text, sizeof waiting[t->id].text,
-           "barrier (%u of its count %u threads arrived; nobody else will)", it->second.arrived,
-           it->second.count);
-  return it->second.generation != waiting[t->id].generation;
+  const BarrierInfo* info = M().barriers.find(t->object);
+  if (info == nullptr || !info->live) return true;
+  snprintf(WaitingOf(t).text, sizeof WaitingOf(t).text,
+           "barrier (%u of its count %u threads arrived; nobody else will)", info->arrived, info->count);
+  return info->generation != WaitingOf(t).generation;
 }
 
 // ---- clocks -----------------------------------------------------------------------------------
@@ -327,7 +411,10 @@ bool BarrierReady(const Thread* t) {
 // itself reads the clock) nothing is resolved: dlsym then would allocate inside the sanitizer's own
 // initialisation. The raw system calls answer instead.
 struct ResolveAtLoad {
-  ResolveAtLoad() { ResolveSync2(); }
+  ResolveAtLoad() {
+    ResolveSync2();
+    if (getenv("IPCLAB_EXPLORE_RESULT") != nullptr) M();  // before any fork: one model for the tree
+  }
 } resolve_at_load;
 
 int RealClockGettime(clockid_t clock, struct timespec* ts) {
@@ -453,11 +540,11 @@ int pthread_spin_unlock(pthread_spinlock_t* s) {
   Thread* me = Controlled();
   if (me == nullptr) return real2.spin_unlock(s);
   TsanQuiet quiet;
-  auto key = reinterpret_cast<std::uintptr_t>(s);
+  const std::uintptr_t key = SpinKey(s);
   HbRelease(me, key);
-  auto it = spins.find(key);
-  if (it != spins.end()) it->second.owner = kNone;
+  if (SpinInfo* info = M().spins.find(key)) info->owner = kNone;
   int rc = real2.spin_unlock(s);
+  RefreshWaiters(key);
   RecordStep(me, Call::kSpinUnlock, key, Here(__builtin_return_address(0)), rc);
   Schedule(me);
   return rc;
@@ -468,7 +555,7 @@ int pthread_barrier_init(pthread_barrier_t* b, const pthread_barrierattr_t* attr
   int rc = real2.barrier_init(b, attr, count);
   if (rc == 0 && sched.active && self != nullptr) {
     TsanQuiet quiet;
-    barriers[reinterpret_cast<std::uintptr_t>(b)] = BarrierInfo{count, 0, 0};
+    M().barriers[ObjectKey(b)] = BarrierInfo{true, count, 0, 0};
   }
   return rc;
 }
@@ -477,31 +564,34 @@ int pthread_barrier_destroy(pthread_barrier_t* b) {
   ResolveSync2();
   if (sched.active && self != nullptr) {
     TsanQuiet quiet;
-    barriers.erase(reinterpret_cast<std::uintptr_t>(b));
+    if (BarrierInfo* info = M().barriers.find(ObjectKey(b))) info->live = false;
   }
   return real2.barrier_destroy(b);
 }
 
 int pthread_barrier_wait(pthread_barrier_t* b) {
   Thread* me = Controlled();
-  auto key = reinterpret_cast<std::uintptr_t>(b);
-  if (me == nullptr || !barriers.contains(key)) return real2.barrier_wait(b);
+  if (me == nullptr) return real2.barrier_wait(b);
+  const std::uintptr_t key = ObjectKey(b);
+  BarrierInfo* found = M().barriers.find(key);
+  if (found == nullptr || !found->live) return real2.barrier_wait(b);
   TsanQuiet quiet;
   Caller where = Here(__builtin_return_address(0));
-  BarrierInfo& info = barriers[key];
+  BarrierInfo& info = *found;
   RecordStep(me, Call::kBarrierWait, key, where, info.arrived + 1);
   HbRelease(me, key);
   if (++info.arrived >= info.count) {
     info.arrived = 0;
     ++info.generation;  // every waiter of the generation becomes ready
+    RefreshWaiters(key);
     Schedule(me);
     HbAcquire(me, key);
     return PTHREAD_BARRIER_SERIAL_THREAD;
   }
-  waiting[me->id].want = Want::kBarrier;
-  waiting[me->id].generation = info.generation;
+  WaitingOf(me).want = Want::kBarrier;
+  WaitingOf(me).generation = info.generation;
   me->ready = BarrierReady;
-  me->wait_what = waiting[me->id].text;
+  me->wait_what = WaitingOf(me).text;
   Block(me, State::kWait, key, Call::kBarrierWait, where);
   HbAcquire(me, key);
   return 0;

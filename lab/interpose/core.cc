@@ -221,27 +221,57 @@ void NoteSharedFile(void* addr, std::size_t len, const char* path) {
   mappings[mapping_count++] = m;
 }
 
+void NoteSysvSegment(void* addr, std::size_t len, int shmid) {
+  if (mapping_count >= kMaxMappings) return;
+  Mapping m{};
+  m.start = reinterpret_cast<std::uintptr_t>(addr);
+  m.end = m.start + len;
+  m.dev = 0x3ff;  // no file system has this device number: a SysV id, not an inode
+  m.ino = static_cast<std::uint64_t>(shmid);
+  snprintf(m.name, sizeof m.name, "sysv-shm:%d", shmid);
+  mappings[mapping_count++] = m;
+}
+
 void ForgetMapping(void* addr, std::size_t len) {
   auto a = reinterpret_cast<std::uintptr_t>(addr);
   for (int i = 0; i < mapping_count; ++i) {
-    if (mappings[i].start >= a && mappings[i].end <= a + len) {
+    if (len == 0 ? mappings[i].start == a : mappings[i].start >= a && mappings[i].end <= a + len) {
       mappings[i] = mappings[--mapping_count];
       --i;
     }
   }
 }
 
-std::uintptr_t ObjectKey(const void* addr) {
-  auto a = reinterpret_cast<std::uintptr_t>(addr);
+namespace {
+
+// The mapping holding `a` and the key of `a` in it, or nullptr.
+const Mapping* SharedMappingOf(std::uintptr_t a, std::uintptr_t& key, std::uint64_t& off) {
   for (int i = 0; i < mapping_count; ++i) {
     const Mapping& m = mappings[i];
     if (a < m.start || a >= m.end) continue;
-    std::uint64_t off = m.offset + (a - m.start);
-    std::uintptr_t key = (std::uintptr_t{1} << 63) | ((m.dev & 0x3ff) << 52) | ((m.ino & 0xfffff) << 32) |
-                         (off & 0xffffffffu);
+    off = m.offset + (a - m.start);
+    key = (std::uintptr_t{1} << 63) | ((m.dev & 0x3ff) << 52) | ((m.ino & 0xfffff) << 32) | (off & 0xffffffffu);
+    return &m;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::uintptr_t SharedKey(const void* addr) {
+  std::uintptr_t key = 0;
+  std::uint64_t off = 0;
+  return SharedMappingOf(reinterpret_cast<std::uintptr_t>(addr), key, off) != nullptr ? key : 0;
+}
+
+std::uintptr_t ObjectKey(const void* addr) {
+  auto a = reinterpret_cast<std::uintptr_t>(addr);
+  std::uintptr_t key = 0;
+  std::uint64_t off = 0;
+  if (const Mapping* m = SharedMappingOf(a, key, off)) {
     if (sched.active && !sched.object_names.contains(key)) {
       auto& name = sched.object_names[key];
-      snprintf(name.data(), name.size(), "%s+%#lx", m.name, static_cast<unsigned long>(off));
+      snprintf(name.data(), name.size(), "%s+%#lx", m->name, static_cast<unsigned long>(off));
     }
     return key;
   }

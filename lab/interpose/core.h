@@ -259,15 +259,22 @@ const char* ThreadName(const Thread* t, char (&buf)[24]);
 // dev/inode or anonymous id, offset) so every process of the tree names it alike; elsewhere
 // (process, address), since a forked child's private copy at the same address is another object.
 std::uintptr_t ObjectKey(const void* addr);
+// ObjectKey of `addr` when it is inside a MAP_SHARED mapping, else 0 (for memory accesses: it
+// does not record a name, see ObjectKey).
+std::uintptr_t SharedKey(const void* addr);
 // "/dev/shm/x+0x40" for a shared object, "0x7f..." otherwise (into `buf`).
 const char* DescribeObject(std::uintptr_t key, char (&buf)[96]);
 
 // mmap/munmap bookkeeping of shared mappings (calls_process.cc interposes them).
 void NoteSharedMapping(void* addr, std::size_t len, int fd, off_t offset);
+// len == 0: the mapping that starts at `addr` (shmdt).
 void ForgetMapping(void* addr, std::size_t len);
 // A mapping made where we do not see it (sem_open maps /dev/shm/sem.NAME inside glibc): `addr`
 // .. +len is file `path` from offset 0.
 void NoteSharedFile(void* addr, std::size_t len, const char* path);
+
+// A System V segment `shmid` attached at `addr` .. +len (shmat).
+void NoteSysvSegment(void* addr, std::size_t len, int shmid);
 
 // Where an interposed call was made: an offset into the executable (in_exe = 1) or an address.
 struct Caller {
