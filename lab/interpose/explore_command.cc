@@ -472,6 +472,8 @@ std::string StepObject(const Outcome& r, const StepRecord& s) {
       return s.value == -EINTR ? ObjectName(s.object) + " = EINTR" : ObjectName(s.object);
     default: break;
   }
+  // The kernel-object waits of calls_wait.cc record a signal's interruption like read().
+  if (s.value == -EINTR && call >= Call::kMqSend && call != Call::kKill) return ObjectName(s.object) + " = EINTR";
   if (s.object == 0) return "";
   return ObjectName(s.object);
 }
