@@ -75,27 +75,6 @@ short Probe(int fd, short events) {
   return p.revents;
 }
 
-// A signal fault hit `me` blocked in read(): deliver SIGUSR1 for real (the program's handler
-// runs now, on this thread) and say what the interrupted read does: EINTR, or go on waiting
-// (SA_RESTART or an ignored signal). A default action kills the process, as the kernel would.
-int DeliverSignal(Thread* me) {
-  struct sigaction sa;
-  sigaction(SIGUSR1, nullptr, &sa);
-  if (sa.sa_handler == SIG_IGN) return 0;
-  if (sa.sa_handler == SIG_DFL) {
-    sched.procs[me->proc].killed = true;
-    sched.procs[me->proc].exiting = true;
-    ClosePipeDescriptors();
-    FinishProcess(me->proc, true);
-    self = nullptr;
-    Schedule(me);
-    syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), SIGUSR1);
-    syscall(SYS_exit_group, 128 + SIGUSR1);
-  }
-  syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), SIGUSR1);  // the handler runs before this returns
-  return (sa.sa_flags & SA_RESTART) ? 0 : EINTR;
-}
-
 ssize_t ControlledRead(Thread* me, int fd, void* buf, std::size_t n, Kind kind, std::uintptr_t key,
                        Caller where) {
   Point(me, Call::kRead, key, where);
@@ -104,8 +83,7 @@ ssize_t ControlledRead(Thread* me, int fd, void* buf, std::size_t n, Kind kind, 
       me->woken = false;
       Block(me, State::kPipe, key, Call::kRead, where);
       if (me->interrupted) {
-        me->interrupted = false;
-        if (DeliverSignal(me) == EINTR) {
+        if (DeliverInterruption(me) == EINTR) {
           RecordStep(me, Call::kRead, key, where, -EINTR);
           errno = EINTR;
           return -1;
@@ -197,7 +175,14 @@ int close(int fd) {
   Thread* me = Me();
   std::uintptr_t key = 0;
   Kind kind = me == nullptr ? Kind::kOther : Classify(fd, &key);
-  if (kind == Kind::kOther) return ri.close(fd);
+  if (kind == Kind::kOther) {
+    // A closed file releases this process's fcntl locks on it (a flock lock with its last
+    // descriptor): its lock waiters try again.
+    std::uintptr_t file = me != nullptr ? FileLockKey(fd) : 0;
+    int rc = ri.close(fd);
+    if (file != 0) WakePipeWaiters(file);
+    return rc;
+  }
   int rc = ri.close(fd);
   Wake(kind, key);  // maybe the last write end: a blocked reader sees EOF
   Point(me, Call::kClose, key, Here(__builtin_return_address(0)));

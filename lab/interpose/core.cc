@@ -90,7 +90,7 @@ long Futex(std::atomic<std::uint32_t>* word, int op, std::uint32_t value, const 
 
 bool ProcessGone(pid_t pid) {
   if (pid <= 0) return false;
-  if (kill(pid, 0) != 0 && errno == ESRCH) return true;
+  if (syscall(SYS_kill, pid, 0) != 0 && errno == ESRCH) return true;  // not the interposed kill
   char path[48], buf[256];
   snprintf(path, sizeof path, "/proc/%d/stat", pid);
   int fd = static_cast<int>(syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC));
@@ -316,7 +316,8 @@ bool Enabled(const Thread* t) {
       }
       return false;
     }
-    case State::kPipe: return t->woken || t->interrupted;
+    case State::kPipe:
+    case State::kKernel: return t->woken || t->interrupted;
     case State::kCond:
     case State::kSem:
     case State::kSleep:
@@ -325,10 +326,7 @@ bool Enabled(const Thread* t) {
   return false;
 }
 
-namespace {
-
-void Appendf(std::size_t& used, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
-void Appendf(std::size_t& used, const char* fmt, ...) {
+void AppendDiagnosis(std::size_t& used, const char* fmt, ...) {
   char* buf = sched.file->header.diagnosis;
   if (used + 1 >= lab::interpose::kDiagnosisBytes) return;
   va_list ap;
@@ -338,6 +336,8 @@ void Appendf(std::size_t& used, const char* fmt, ...) {
   if (n > 0) used = std::min<std::size_t>(used + static_cast<std::size_t>(n),
                                           lab::interpose::kDiagnosisBytes - 1);
 }
+
+namespace {
 
 // Who holds `pipe:[ino]` open for writing (or reading, for a writer), from /proc/<pid>/fd of every
 // live process of the tree.
@@ -369,18 +369,18 @@ void AppendPipeHolders(std::size_t& used, std::uint64_t ino, bool writers) {
       long mode = flags != nullptr ? strtol(flags + 6, nullptr, 8) & O_ACCMODE : O_RDWR;
       bool match = writers ? (mode == O_WRONLY || mode == O_RDWR) : (mode == O_RDONLY || mode == O_RDWR);
       if (!match) continue;
-      Appendf(used, "%s p%u (pid %d) fd %d", any ? "," : "", i, p.pid, fd);
+      AppendDiagnosis(used, "%s p%u (pid %d) fd %d", any ? "," : "", i, p.pid, fd);
       any = true;
     }
   }
-  if (!any) Appendf(used, " nobody (a process outside the tree?)");
+  if (!any) AppendDiagnosis(used, " nobody (a process outside the tree?)");
 }
 
 // No thread can run and none sleeps: write the wait-for state and end the run (the whole tree)
 // at once.
 [[noreturn]] void ReportHang() {
   std::size_t used = 0;
-  bool lost = false, pipe = false;
+  bool lost = false, pipe = false;  // pipe: some thread waits on a channel (pipe, queue, signal)
   for (std::uint32_t i = 0; i < sched.thread_count; ++i) {
     Thread* t = sched.threads[i];
     if (t->state == State::kCond && sched.lost_signals.contains(t->object)) lost = true;
@@ -393,12 +393,12 @@ void AppendPipeHolders(std::size_t& used, std::uint64_t ino, bool writers) {
     if (t->state == State::kDone) continue;
     const char* where = t->blocked_caller_in_exe ? "exe" : "abs";
     if (t->state == State::kChild) {
-      Appendf(used, "thread %s blocked in %s(%ld) @%s:%lx", ThreadName(t, name),
+      AppendDiagnosis(used, "thread %s blocked in %s(%ld) @%s:%lx", ThreadName(t, name),
               lab::interpose::kCallNames[static_cast<int>(t->blocked_call)],
               static_cast<long>(static_cast<std::intptr_t>(t->object)), where,
               static_cast<unsigned long>(t->blocked_caller));
     } else {
-      Appendf(used, "thread %s blocked in %s(%s) @%s:%lx", ThreadName(t, name),
+      AppendDiagnosis(used, "thread %s blocked in %s(%s) @%s:%lx", ThreadName(t, name),
               lab::interpose::kCallNames[static_cast<int>(t->blocked_call)], DescribeObject(t->object, obj),
               where, static_cast<unsigned long>(t->blocked_caller));
     }
@@ -408,41 +408,43 @@ void AppendPipeHolders(std::size_t& used, std::uint64_t ino, bool writers) {
                           : m.owner == kUnknownOwner
                               ? "no controlled thread (its owner died, or a robust mutex made not recoverable)"
                               : "?";
-      Appendf(used, " -- mutex %s is held by %s, locked @%s:%lx", DescribeObject(t->object, obj), owner,
+      AppendDiagnosis(used, " -- mutex %s is held by %s, locked @%s:%lx", DescribeObject(t->object, obj), owner,
               m.caller_in_exe ? "exe" : "abs", static_cast<unsigned long>(m.caller));
     } else if (t->state == State::kCond) {
       if (const std::uint32_t* lost_count = sched.lost_signals.find(t->object)) {
-        Appendf(used, " -- condvar %s was signalled %u time(s) while nobody waited on it",
+        AppendDiagnosis(used, " -- condvar %s was signalled %u time(s) while nobody waited on it",
                 DescribeObject(t->object, obj), *lost_count);
       } else {
-        Appendf(used, " -- nobody will signal condvar %s", DescribeObject(t->object, obj));
+        AppendDiagnosis(used, " -- nobody will signal condvar %s", DescribeObject(t->object, obj));
       }
     } else if (t->state == State::kSem) {
-      Appendf(used, " -- nobody will post semaphore %s", DescribeObject(t->object, obj));
+      AppendDiagnosis(used, " -- nobody will post semaphore %s", DescribeObject(t->object, obj));
     } else if (t->state == State::kWait) {
-      Appendf(used, " -- nobody will release %s %s", t->wait_what != nullptr ? t->wait_what : "object",
+      AppendDiagnosis(used, " -- nobody will release %s %s", t->wait_what != nullptr ? t->wait_what : "object",
               DescribeObject(t->object, obj));
     } else if (t->state == State::kJoin) {
-      Appendf(used, " -- waits for thread %s to end", ThreadName(sched.threads[t->object], name2));
+      AppendDiagnosis(used, " -- waits for thread %s to end", ThreadName(sched.threads[t->object], name2));
     } else if (t->state == State::kChild) {
-      Appendf(used, " -- waits for a child process to exit; live children:");
+      AppendDiagnosis(used, " -- waits for a child process to exit; live children:");
       for (std::uint32_t k = 1; k < sched.proc_count; ++k) {
         const Proc& p = sched.procs[k];
-        if (p.parent == t->proc && !p.exited) Appendf(used, " p%u (pid %d)", k, p.pid);
+        if (p.parent == t->proc && !p.exited) AppendDiagnosis(used, " p%u (pid %d)", k, p.pid);
       }
     } else if (t->state == State::kPipe) {
       bool reading = t->blocked_call == Call::kRead;
-      Appendf(used, reading ? " -- %s is empty and its write end is still open in" :
+      AppendDiagnosis(used, reading ? " -- %s is empty and its write end is still open in" :
                               " -- %s is full and its read end is open in",
               DescribeObject(t->object, obj));
       AppendPipeHolders(used, t->object & 0xffffffffffffu, reading);
+    } else if (t->state == State::kKernel) {
+      if (!AppendKernelWait(t, used)) pipe = true;
     }
     for (auto& e : sched.mutexes) {
       if (e.used && e.value.owner == t->id && e.value.depth > 0) {
-        Appendf(used, "; holds mutex %s", DescribeObject(e.key, obj));
+        AppendDiagnosis(used, "; holds mutex %s", DescribeObject(e.key, obj));
       }
     }
-    Appendf(used, "\n");
+    AppendDiagnosis(used, "\n");
   }
   // The wait-for cycle among mutex waiters, if any.
   bool cycle = false;
@@ -457,15 +459,16 @@ void AppendPipeHolders(std::size_t& used, std::uint64_t ino, bool writers) {
       cur = sched.mutexes[sched.threads[cur]->object].owner;
     }
     if (cur == i && len > 1) {
-      Appendf(used, "cycle:");
+      AppendDiagnosis(used, "cycle:");
       for (std::uint32_t k = 0; k < len; ++k) {
-        Appendf(used, " %s -[%s]->", ThreadName(sched.threads[path[k]], name),
+        AppendDiagnosis(used, " %s -[%s]->", ThreadName(sched.threads[path[k]], name),
                 DescribeObject(sched.threads[path[k]]->object, obj));
       }
-      Appendf(used, " %s\n", ThreadName(sched.threads[i], name));
+      AppendDiagnosis(used, " %s\n", ThreadName(sched.threads[i], name));
       cycle = true;
     }
   }
+  if (!cycle) cycle = AppendKernelCycle(used);
   RunKind kind = lost ? RunKind::kLostWakeup : (pipe && !cycle ? RunKind::kHang : RunKind::kDeadlock);
   sched.file->header.kind = static_cast<std::uint32_t>(kind);
   ExitRun();  // it ends the other processes of the tree too: they wait for a baton nobody gives
@@ -563,7 +566,7 @@ bool MaybeInjectFault(Thread* me) {
       FinishProcess(victim, true);
       return true;
     }
-    kill(p.pid, SIGKILL);
+    syscall(SYS_kill, p.pid, SIGKILL);
     WaitDead(p.pid);  // its files are closed and its robust mutexes released when we go on
     FinishProcess(victim, true);
   } else {
@@ -612,7 +615,7 @@ void Schedule(Thread* me) {
   me->baton.store(0, std::memory_order_relaxed);
   GiveBaton(next);
   if (killed_self) {
-    kill(getpid(), SIGKILL);
+    syscall(SYS_kill, getpid(), SIGKILL);
     for (;;) pause();
   }
   if (me->state == State::kDone) return;  // an ending thread leaves without the baton
@@ -714,8 +717,29 @@ void WaitDead(pid_t pid) {
 void WakePipeWaiters(std::uintptr_t key) {
   for (std::uint32_t i = 0; i < sched.thread_count; ++i) {
     Thread* t = sched.threads[i];
-    if (t->state == State::kPipe && (key == 0 || t->object == key)) t->woken = true;
+    if ((t->state == State::kPipe || t->state == State::kKernel) && (key == 0 || t->object == key)) t->woken = true;
   }
+}
+
+int DeliverInterruption(Thread* me) {
+  const int signo = me->interrupt_signo != 0 ? me->interrupt_signo : SIGUSR1;
+  me->interrupted = false;
+  me->interrupt_signo = 0;
+  struct sigaction sa;
+  sigaction(signo, nullptr, &sa);
+  if (sa.sa_handler == SIG_IGN) return 0;
+  if (sa.sa_handler == SIG_DFL) {
+    sched.procs[me->proc].killed = true;
+    sched.procs[me->proc].exiting = true;
+    ClosePipeDescriptors();
+    FinishProcess(me->proc, true);
+    self = nullptr;
+    Schedule(me);
+    syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), signo);
+    syscall(SYS_exit_group, 128 + signo);
+  }
+  syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), signo);  // the handler runs before this returns
+  return (sa.sa_flags & SA_RESTART) ? 0 : EINTR;
 }
 
 void NoteCreated(lab::interpose::ObjectType type, const char* name, int sysv_id) {

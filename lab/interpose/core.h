@@ -116,7 +116,11 @@ void ResolveAll();
 // kChild: waitpid for a child process (object: the pid wanted, or -1 for any).
 // kPipe: read/write on a pipe or socket that would block (object: PipeKey); woken by any event on
 // the same pipe (a read, write or close) or by a process ending, then it probes again.
-enum class State { kRunnable, kMutex, kCond, kSem, kJoin, kSleep, kDone, kWait, kChild, kPipe };
+// kKernel: a blocking call on a kernel object of calls_wait.cc (message queue, System V semaphore
+// set or queue, file lock, signal set) that would block; like kPipe it is woken by an event on the
+// same object (WakePipeWaiters) or a process ending, then tries again (object: a key of
+// calls_wait.cc, see KernelWaitKey).
+enum class State { kRunnable, kMutex, kCond, kSem, kJoin, kSleep, kDone, kWait, kChild, kPipe, kKernel };
 
 struct Thread {
   std::uint32_t id = 0;            // global across the process tree (the strategy's ThreadId)
@@ -129,6 +133,7 @@ struct Thread {
   bool timed_out = false;
   bool woken = false;              // a cond/sem/pipe waiter that was signalled
   bool interrupted = false;        // a signal fault hit its blocking call
+  int interrupt_signo = 0;         // ... that signal (0: the fault's SIGUSR1; else a program's kill)
   pthread_mutex_t* cond_mutex = nullptr;  // the mutex a cond waiter re-acquires (its process)
   std::uintptr_t cond_mutex_key = 0;      // ... and its ObjectKey
   // State::kWait: true once the wait is over (evaluated by the baton holder when it is in the
@@ -331,8 +336,26 @@ void WaitDead(pid_t pid);
 // Closes every pipe and socket descriptor of this process (it is about to end: readers of its
 // pipes see EOF before the next thread runs, not whenever the kernel gets to it).
 void ClosePipeDescriptors();
-// Wakes the threads waiting (State::kPipe) on `key`, or on any pipe when key == 0.
+// Wakes the threads waiting (State::kPipe or kKernel) on `key`, or all of them when key == 0.
 void WakePipeWaiters(std::uintptr_t key);
+// A signal hit `me` blocked in an interposed call (me->interrupted; the fault's SIGUSR1 or a
+// program's kill): delivers it for real on this thread (the program's handler runs now) and says
+// what the interrupted call does: EINTR, or 0 to go on waiting (SA_RESTART or an ignored signal).
+// A default action kills the process, as the kernel would.
+int DeliverInterruption(Thread* me);
+
+// ---- kernel-object waits (calls_wait.cc) -------------------------------------------------------
+// Appends to the hang report what `t` (State::kKernel) waits for and who could end the wait;
+// returns true when it is a lock-like wait (file lock, semaphore set: the run is a deadlock)
+// rather than a channel (message queue, signal set: a hang).
+bool AppendKernelWait(const Thread* t, std::size_t& used);
+// The key of the file behind `fd` for file-lock waits (0 when fstat fails): closing a file
+// releases the process's fcntl locks on it, so close() wakes its waiters.
+std::uintptr_t FileLockKey(int fd);
+// Appends "cycle: ..." when file-lock waiters form a wait-for cycle across processes.
+bool AppendKernelCycle(std::size_t& used);
+// printf into the hang report's diagnosis at `used` (for the families' explanations).
+void AppendDiagnosis(std::size_t& used, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
 
 // Records a named IPC object the program created, for the leak check after the run.
 void NoteCreated(lab::interpose::ObjectType type, const char* name, int sysv_id);

@@ -302,7 +302,7 @@ ipc::sys::Result<Outcome> RunOnce(const ExploreOptions& o, const std::string& pr
                     ? "no thread can run: every live thread waits for another (see the wait-for state)"
                 : kind == RunKind::kLostWakeup
                     ? "a thread waits on a condition variable whose signal came while nobody waited"
-                    : "no thread can run: a thread waits on a pipe nobody will write to or close";
+                    : "no thread can run: a thread waits on a pipe, queue or signal nobody will write to, send or close";
     std::stringstream lines(h.diagnosis);
     for (std::string line; std::getline(lines, line);) r.details.push_back(line);
   } else if (kind == RunKind::kDataRace) {
@@ -467,10 +467,13 @@ std::string StepObject(const Outcome& r, const StepRecord& s) {
     case Call::kProcessExit: return fmt::format("pid {}, status {}", s.object, s.value);
     case Call::kKillFault: return fmt::format("p{}, pid {}", s.object, s.value);
     case Call::kSignalFault: return ThreadName(r, static_cast<std::uint32_t>(s.object));
+    case Call::kKill: return fmt::format("pid {}, signal {}", static_cast<std::int64_t>(s.object), s.value);
     case Call::kRead:
       return s.value == -EINTR ? ObjectName(s.object) + " = EINTR" : ObjectName(s.object);
     default: break;
   }
+  // The kernel-object waits of calls_wait.cc record a signal's interruption like read().
+  if (s.value == -EINTR && call >= Call::kMqSend && call != Call::kKill) return ObjectName(s.object) + " = EINTR";
   if (s.object == 0) return "";
   return ObjectName(s.object);
 }

@@ -21,7 +21,8 @@ inline constexpr std::uint32_t kDiagnosisBytes = 8192;
 inline constexpr int kHangExitCode = 86;
 
 // What the library found itself (the explorer classifies exits and signals).
-// kHang: no thread can run and one waits on a pipe or socket nobody will write to or close.
+// kHang: no thread can run and one waits on a pipe, socket, message queue or signal nobody will
+// write to, send or close.
 // kDataRace: the race detector of access.cc (programs built with tools/ipclab-cc); kStarvation: a
 // waiting rwlock writer overtaken by more read acquisitions than the bypass bound.
 enum class RunKind : std::uint32_t {
@@ -42,6 +43,9 @@ enum class Call : std::uint16_t {
   // calls_sync2.cc
   kRwRdlock, kRwTryrdlock, kRwTimedrdlock, kRwWrlock, kRwTrywrlock, kRwTimedwrlock, kRwUnlock,
   kSpinLock, kSpinTrylock, kSpinUnlock, kBarrierWait, kSemClose, kSemUnlink,
+  // calls_wait.cc
+  kMqSend, kMqReceive, kMqTimedsend, kMqTimedreceive, kMsgsnd, kMsgrcv, kSemop, kSemtimedop, kFlock,
+  kFcntlLock, kKill, kSigwait, kSigwaitinfo, kSigtimedwait,
   kCount
 };
 inline constexpr const char* kCallNames[] = {
@@ -56,7 +60,9 @@ inline constexpr const char* kCallNames[] = {
     "pthread_rwlock_rdlock", "pthread_rwlock_tryrdlock", "pthread_rwlock_timedrdlock",
     "pthread_rwlock_wrlock", "pthread_rwlock_trywrlock", "pthread_rwlock_timedwrlock",
     "pthread_rwlock_unlock", "pthread_spin_lock", "pthread_spin_trylock", "pthread_spin_unlock",
-    "pthread_barrier_wait", "sem_close", "sem_unlink"};
+    "pthread_barrier_wait", "sem_close", "sem_unlink",
+    "mq_send", "mq_receive", "mq_timedsend", "mq_timedreceive", "msgsnd", "msgrcv", "semop",
+    "semtimedop", "flock", "fcntl", "kill", "sigwait", "sigwaitinfo", "sigtimedwait"};
 static_assert(sizeof(kCallNames) / sizeof(kCallNames[0]) == static_cast<int>(Call::kCount));
 
 struct StepRecord {
