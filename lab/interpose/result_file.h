@@ -42,6 +42,9 @@ enum class Call : std::uint16_t {
   // calls_sync2.cc
   kRwRdlock, kRwTryrdlock, kRwTimedrdlock, kRwWrlock, kRwTrywrlock, kRwTimedwrlock, kRwUnlock,
   kSpinLock, kSpinTrylock, kSpinUnlock, kBarrierWait, kSemClose, kSemUnlink,
+  // calls_io.cc, calls_exec.cc
+  kRecv, kRecvfrom, kRecvmsg, kSend, kSendto, kSendmsg, kAccept, kConnect, kPoll, kPpoll, kSelect,
+  kPselect, kEpollWait, kEpollPwait, kExec, kSpawn,
   kCount
 };
 inline constexpr const char* kCallNames[] = {
@@ -56,7 +59,9 @@ inline constexpr const char* kCallNames[] = {
     "pthread_rwlock_rdlock", "pthread_rwlock_tryrdlock", "pthread_rwlock_timedrdlock",
     "pthread_rwlock_wrlock", "pthread_rwlock_trywrlock", "pthread_rwlock_timedwrlock",
     "pthread_rwlock_unlock", "pthread_spin_lock", "pthread_spin_trylock", "pthread_spin_unlock",
-    "pthread_barrier_wait", "sem_close", "sem_unlink"};
+    "pthread_barrier_wait", "sem_close", "sem_unlink",
+    "recv", "recvfrom", "recvmsg", "send", "sendto", "sendmsg", "accept", "connect", "poll", "ppoll",
+    "select", "pselect", "epoll_wait", "epoll_pwait", "exec", "posix_spawn"};
 static_assert(sizeof(kCallNames) / sizeof(kCallNames[0]) == static_cast<int>(Call::kCount));
 
 struct StepRecord {
