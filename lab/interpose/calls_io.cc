@@ -105,16 +105,18 @@ constexpr std::uint64_t kNoDeadline = 0;
 
 enum class FdKind { kClosed, kWatched, kFile, kOther };
 
-// What is behind `fd`: a pipe or socket (whose events are interposed), a regular file (always
-// ready), or something else; `key` as calls_ipc.cc names pipes and sockets.
+// What is behind `fd`: a pipe or socket (whose events are interposed; `key` set as calls_ipc.cc
+// names them), a regular file (always ready), or something else.
 FdKind Classify(int fd, std::uintptr_t* key = nullptr) {
   struct stat st;
   if (fd < 0 || syscall(SYS_fstat, fd, &st) != 0) return FdKind::kClosed;
-  if (key != nullptr) {
-    *key = (std::uintptr_t{1} << 62) | (S_ISSOCK(st.st_mode) ? std::uintptr_t{1} << 61 : 0) |
-           (st.st_ino & 0xffffffffffffu);
+  if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
+    if (key != nullptr) {
+      *key = (std::uintptr_t{1} << 62) | (S_ISSOCK(st.st_mode) ? std::uintptr_t{1} << 61 : 0) |
+             (st.st_ino & 0xffffffffffffu);
+    }
+    return FdKind::kWatched;
   }
-  if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) return FdKind::kWatched;
   return S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) ? FdKind::kFile : FdKind::kOther;
 }
 
@@ -418,8 +420,8 @@ int EpollWait(Thread* me, Call call, int epfd, struct epoll_event* out, int max,
   std::vector<short> events;
   EpollMembers(getpid(), epfd, fds, events);
   const std::int64_t ns = timeout_ms < 0 ? -1 : static_cast<std::int64_t>(timeout_ms) * static_cast<std::int64_t>(kMillisecond);
-  std::uintptr_t key = 0;
-  Classify(epfd, &key);
+  std::uintptr_t key = 0;  // the first member's object names the wait
+  for (std::size_t i = 0; i < fds.size() && key == 0; ++i) Classify(fds[i], &key);
   Point(me, call, key, where);
   auto probe = [&] { return rio.epoll_pwait(epfd, out, max, 0, mask); };
   if (ns == 0) return probe();
