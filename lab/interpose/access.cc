@@ -216,7 +216,7 @@ thread_local int tsan_quiet_depth = 0;
 }  // namespace
 
 TsanQuiet::TsanQuiet() {
-  if (!sched.tsan) return;
+  if (!image.tsan) return;
   TsanAnnotations& a = tsan_annotations;
   if (!a.resolved) {
     a.reads_begin = reinterpret_cast<AnnotateFn>(dlsym(RTLD_DEFAULT, "AnnotateIgnoreReadsBegin"));
@@ -233,7 +233,7 @@ TsanQuiet::TsanQuiet() {
 }
 
 TsanQuiet::~TsanQuiet() {
-  if (!sched.tsan) return;
+  if (!image.tsan) return;
   TsanAnnotations& a = tsan_annotations;
   if (tsan_quiet_depth > 0 && a.reads_end != nullptr && a.writes_end != nullptr) {
     a.writes_end(__FILE__, __LINE__);

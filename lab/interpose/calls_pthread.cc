@@ -37,7 +37,7 @@ void* Trampoline(void* raw) {
   StartArgs args = *static_cast<StartArgs*>(raw);
   delete static_cast<StartArgs*>(raw);
   self = args.thread;
-  if (sched.deferred_start) {
+  if (image.deferred_start) {
     args.thread->pending_start.store(true, std::memory_order_relaxed);
     void* result = args.start(args.arg);
     if (args.thread->pending_start.exchange(false)) WaitBaton(args.thread);
@@ -191,8 +191,8 @@ int pthread_create(pthread_t* thread, const pthread_attr_t* attr, void* (*start)
   ResolveAll();
   Thread* me = Me();
   // Under TSan only the program's threads (started through TSan's trampoline) are controlled.
-  if (me == nullptr || (sched.tsan && (sched.tsan_start != nullptr
-                                            ? reinterpret_cast<void*>(start) != sched.tsan_start
+  if (me == nullptr || (image.tsan && (image.tsan_start != nullptr
+                                            ? reinterpret_cast<void*>(start) != image.tsan_start
                                             : CreatedBySanitizer()))) {
     return real.create(thread, attr, start, arg);
   }
@@ -211,7 +211,7 @@ int pthread_create(pthread_t* thread, const pthread_attr_t* attr, void* (*start)
   child->has_handle = true;
   // Under TSan the child waits (in TSan's start routine) until the creator is back in TSan's
   // interceptor: no hand-off here; the creator's next interposed call is the point.
-  if (!sched.deferred_start) Schedule(me);
+  if (!image.deferred_start) Schedule(me);
   return rc;
 }
 

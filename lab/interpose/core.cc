@@ -23,6 +23,7 @@
 namespace lab::interpose::core {
 
 Real real;
+Image image;
 // Page-aligned and a whole number of pages: Init maps a MAP_SHARED segment over it (see core.h).
 Scheduler sched;
 static_assert(sizeof(Scheduler) % 4096 == 0);
@@ -143,9 +144,9 @@ void GiveBaton(Thread* t) {
 Caller Here(void* ret) {
   auto a = reinterpret_cast<std::uintptr_t>(ret);
   Dl_info info;
-  if (sched.exe_base != 0 && dladdr(ret, &info) != 0 &&
-      reinterpret_cast<std::uintptr_t>(info.dli_fbase) == sched.exe_base) {
-    return {a - sched.exe_base, 1};
+  if (image.exe_base != 0 && dladdr(ret, &info) != 0 &&
+      reinterpret_cast<std::uintptr_t>(info.dli_fbase) == image.exe_base) {
+    return {a - image.exe_base, 1};
   }
   return {a, 0};
 }
@@ -282,6 +283,8 @@ std::uintptr_t ObjectKey(const void* addr) {
 const char* DescribeObject(std::uintptr_t key, char (&buf)[96]) {
   if (const auto* name = sched.object_names.find(key)) {
     snprintf(buf, sizeof buf, "%s", name->data());
+  } else if ((key >> 61) == 3) {
+    snprintf(buf, sizeof buf, "socket:[%lu]", static_cast<unsigned long>(key & 0xffffffffffffu));
   } else if ((key >> 62) == 1) {
     snprintf(buf, sizeof buf, "pipe:[%lu]", static_cast<unsigned long>(key & 0xffffffffffffu));
   } else if (sched.proc_count > 1) {
@@ -430,6 +433,10 @@ void AppendPipeHolders(std::size_t& used, std::uint64_t ino, bool writers) {
         const Proc& p = sched.procs[k];
         if (p.parent == t->proc && !p.exited) AppendDiagnosis(used, " p%u (pid %d)", k, p.pid);
       }
+    } else if (t->state == State::kPipe && t->io.count > 0) {
+      char io[1024];
+      DescribeIoWait(t, io, sizeof io);
+      AppendDiagnosis(used, "%s", io);
     } else if (t->state == State::kPipe) {
       bool reading = t->blocked_call == Call::kRead;
       AppendDiagnosis(used, reading ? " -- %s is empty and its write end is still open in" :
@@ -503,7 +510,12 @@ bool AdvanceTime() {
 std::size_t Choose(lab::Choices& c) {
   c.index = sched.choices;
   c.step = sched.steps;
-  std::size_t pick = sched.strategy->Pick(c) % c.count;
+  // The shared random strategy is called non-virtually: its vtable pointer is the one of the
+  // image that constructed it, which an exec'd image does not share.
+  std::size_t pick = (sched.shared_random ? std::launder(reinterpret_cast<lab::RandomStrategy*>(sched.random_storage))
+                                                ->lab::RandomStrategy::Pick(c)
+                                          : image.strategy->Pick(c)) %
+                     c.count;
   if (sched.choices < lab::interpose::kMaxChoices) {
     sched.file->choices[sched.choices] = static_cast<std::uint32_t>(pick);
   }
@@ -656,7 +668,7 @@ Thread* AddThread(std::uint32_t proc) {
   t->id = sched.thread_count;
   t->proc = proc;
   t->local = sched.procs[proc].threads++;
-  sched.threads[sched.thread_count++] = t;
+  ++sched.thread_count;
   sched.file->header.threads = sched.thread_count;
   sched.file->header.thread_proc[t->id] = static_cast<std::uint16_t>(proc);
   sched.file->header.thread_local_index[t->id] = static_cast<std::uint16_t>(t->local);
@@ -717,7 +729,10 @@ void WaitDead(pid_t pid) {
 void WakePipeWaiters(std::uintptr_t key) {
   for (std::uint32_t i = 0; i < sched.thread_count; ++i) {
     Thread* t = sched.threads[i];
-    if ((t->state == State::kPipe || t->state == State::kKernel) && (key == 0 || t->object == key)) t->woken = true;
+    if ((t->state == State::kPipe && (key == 0 || t->object == key || t->io.count > 0)) ||
+        (t->state == State::kKernel && (key == 0 || t->object == key))) {
+      t->woken = true;
+    }
   }
 }
 
@@ -759,15 +774,64 @@ void NoteCreated(lab::interpose::ObjectType type, const char* name, int sysv_id)
 
 namespace {
 
-// The scheduler state becomes one MAP_SHARED anonymous segment, inherited by forked children:
-// it replaces the pages of `sched` in place (MAP_FIXED), so every name stays the same.
-bool ShareSchedulerState() {
+// Maps the segment behind `fd` over the pages of `sched` (MAP_FIXED), so every name stays the
+// same, and keeps `fd` (close-on-exec, moved out of the program's way) for exec and spawn.
+bool MapSchedulerSegment(int fd) {
   // Every argument as a long: syscall() is variadic, and the kernel reads whole registers.
   void* p = reinterpret_cast<void*>(syscall(SYS_mmap, &sched, sizeof(Scheduler), long{PROT_READ | PROT_WRITE},
-                                            long{MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED}, -1L, 0L));
+                                            long{MAP_SHARED | MAP_FIXED}, long{fd}, 0L));
   if (p != &sched) return false;
+  long high = syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 1000L);
+  if (high >= 0) {
+    syscall(SYS_close, fd);
+    fd = static_cast<int>(high);
+  } else {
+    syscall(SYS_fcntl, fd, F_SETFD, long{FD_CLOEXEC});
+  }
+  image.sched_fd = fd;
+  return true;
+}
+
+// The scheduler state becomes one MAP_SHARED segment (a memfd: nothing in /dev/shm), inherited
+// by forked children and passed to exec'd images and spawned children (kJoinEnv).
+bool ShareSchedulerState() {
+  int fd = static_cast<int>(syscall(SYS_memfd_create, "ipclab-sched", long{MFD_CLOEXEC}));
+  if (fd < 0) return false;
+  if (syscall(SYS_ftruncate, fd, static_cast<long>(sizeof(Scheduler))) != 0 || !MapSchedulerSegment(fd)) {
+    syscall(SYS_close, fd);
+    return false;
+  }
   new (&sched) Scheduler();
   return true;
+}
+
+// An exec'd image or a posix_spawn'd child (kJoinEnv = "<fd>:<thread id>"): maps the tree's
+// segment and continues as that thread. An exec ended the image's other threads; the kernel
+// closed its close-on-exec descriptors (pipe readers elsewhere may see EOF).
+Thread* JoinTree(const char* join) {
+  int fd = -1;
+  unsigned id = 0;
+  if (sscanf(join, "%d:%u", &fd, &id) != 2 || !MapSchedulerSegment(fd) || id >= sched.thread_count) return nullptr;
+  Thread* t = sched.threads[id];
+  my_proc = t->proc;
+  for (std::uint32_t i = 0; i < sched.thread_count; ++i) {
+    Thread* other = sched.threads[i];
+    if (other != t && other->proc == my_proc) other->state = State::kDone;
+  }
+  WakePipeWaiters(0);
+  return t;
+}
+
+// Whether this image runs the program's own executable (its return addresses are then offsets
+// the explorer symbolizes with the program).
+bool IsProgramImage() {
+  struct stat st;
+  if (syscall(SYS_newfstatat, AT_FDCWD, "/proc/self/exe", &st, 0) != 0) return false;
+  if (sched.program_ino == 0) {
+    sched.program_dev = st.st_dev;
+    sched.program_ino = st.st_ino;
+  }
+  return st.st_dev == sched.program_dev && st.st_ino == sched.program_ino;
 }
 
 void Init() {
@@ -785,19 +849,28 @@ void Init() {
   syscall(SYS_close, fd);
   if (p == MAP_FAILED) return;
   if (static_cast<ResultFile*>(p)->header.magic != lab::interpose::kResultMagic) return;
-  if (!ShareSchedulerState()) return;
-  sched.file = static_cast<ResultFile*>(p);
+  Thread* joined = nullptr;
+  if (const char* join = getenv(kJoinEnv); join != nullptr) {
+    joined = JoinTree(join);
+    unsetenv(kJoinEnv);
+    if (joined == nullptr) return;  // runs uncontrolled (the tree waits for it until --timeout)
+  } else if (!ShareSchedulerState()) {
+    return;
+  }
+  image.file = static_cast<ResultFile*>(p);
   // The executable's load base, to turn return addresses into offsets addr2line understands.
-  dl_iterate_phdr(
-      [](struct dl_phdr_info* info, size_t, void*) {
-        sched.exe_base = info->dlpi_addr;  // the first object is the executable
-        return 1;
-      },
-      nullptr);
-  sched.tsan = dlsym(RTLD_DEFAULT, "__tsan_init") != nullptr;
-  sched.tsan_start = dlsym(RTLD_DEFAULT, "__tsan_thread_start_func");
-  sched.deferred_start = sched.tsan || dlsym(RTLD_DEFAULT, "__asan_init") != nullptr;
-  sched.seed = EnvU64("IPCLAB_EXPLORE_SEED", 1);
+  if (IsProgramImage()) {
+    dl_iterate_phdr(
+        [](struct dl_phdr_info* info, size_t, void*) {
+          image.exe_base = info->dlpi_addr;  // the first object is the executable
+          return 1;
+        },
+        nullptr);
+  }
+  image.tsan = dlsym(RTLD_DEFAULT, "__tsan_init") != nullptr;
+  image.tsan_start = dlsym(RTLD_DEFAULT, "__tsan_thread_start_func");
+  image.deferred_start = image.tsan || dlsym(RTLD_DEFAULT, "__asan_init") != nullptr;
+  if (joined == nullptr) sched.seed = EnvU64("IPCLAB_EXPLORE_SEED", 1);
   if (const char* faults = getenv("IPCLAB_EXPLORE_FAULTS"); faults != nullptr) {
     std::string_view f = faults;
     if (f.find("kill") != std::string_view::npos) sched.fault_kinds |= kFaultKill;
@@ -810,19 +883,25 @@ void Init() {
   // is in the shared segment, so the whole tree draws from one sequence.
   if (name == "replay") {
     std::uint32_t n = std::min(sched.file->header.replay_count, lab::interpose::kMaxChoices);
-    auto* r = new lab::ReplayStrategy(std::vector<std::uint32_t>(sched.file->choices, sched.file->choices + n));
-    sched.replay = r;
-    sched.strategy = r;
+    image.strategy = new lab::ReplayStrategy(std::vector<std::uint32_t>(sched.file->choices, sched.file->choices + n));
   } else if (name == "pct") {
     auto* pct = new lab::PctStrategy(static_cast<int>(EnvU64("IPCLAB_EXPLORE_PCT_DEPTH", 3)));
     // Each run is a fresh process: the explorer passes the longest schedule seen so far.
     if (std::uint64_t k = EnvU64("IPCLAB_EXPLORE_PCT_K", 0); k > 0) pct->EndExecution(k);
-    sched.strategy = pct;
-  } else {
+    image.strategy = pct;
+    // An exec'd image starts a fresh copy (still a function of the seed and the schedule).
+    pct->NewExecution(sched.seed);
+  } else if (joined == nullptr) {
     static_assert(sizeof(lab::RandomStrategy) <= sizeof(Scheduler::random_storage));
-    sched.strategy = new (sched.random_storage) lab::RandomStrategy();
+    (new (sched.random_storage) lab::RandomStrategy())->NewExecution(sched.seed);
+    sched.shared_random = true;
   }
-  sched.strategy->NewExecution(sched.seed);
+  if (joined != nullptr) {
+    self = joined;
+    sched.active = true;
+    WaitBaton(joined);  // a spawned child waits for its turn; an exec'd thread holds the baton
+    return;
+  }
   sched.proc_count = 1;
   sched.procs[0].pid = getpid();
   sched.file->header.processes = 1;

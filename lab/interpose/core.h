@@ -153,6 +153,16 @@ struct Thread {
   // Under TSan the thread starts without the baton (TSan's interceptor makes the creator wait
   // until the new thread has started) and takes it at its first interposed call.
   std::atomic<bool> pending_start{false};
+  // A wait on descriptors (calls_io.cc: poll/select/epoll, recv/send/accept/connect): the fds in
+  // the waiter's process and the events wanted (an epoll: its epoll fd), for the hang report.
+  // Such a waiter (State::kPipe) is woken by an event on any pipe or socket.
+  struct IoWait {
+    static constexpr int kMaxFds = 8;
+    std::uint8_t count = 0;        // 0: not a descriptor wait
+    bool epoll = false;            // fd[0] is an epoll instance
+    std::int32_t fd[kMaxFds] = {};
+    std::int16_t events[kMaxFds] = {};
+  } io;
 };
 
 struct Proc {
@@ -223,23 +233,40 @@ constexpr std::uint32_t kFaultKill = 1;
 constexpr std::uint32_t kFaultSignal = 2;
 constexpr std::uint32_t kFaultHorizon = 48;
 
+// Process-local state of the program image (an exec'd process has its own; see calls_exec.cc).
+struct Image {
+  ResultFile* file = nullptr;          // the result file, mapped in this image
+  lab::Strategy* strategy = nullptr;   // pct, replay: per process (random: shared, see Choose)
+  std::uintptr_t exe_base = 0;         // 0: steps of this image are not offsets into the program
+  void* tsan_start = nullptr;          // TSan's thread trampoline, when TSan is present
+  bool tsan = false;
+  bool deferred_start = false;         // TSan/ASan: the creator and the child hand-shake at creation
+  int sched_fd = -1;                   // the memfd behind the shared segment (for exec, spawn)
+};
+extern Image image;
+
+// The shared segment holds no pointers, so an exec'd image can map it at another address:
+// `sched.threads[i]` and `sched.file` are computed in each process.
+struct ThreadSlots {
+  Thread* operator[](std::uint32_t i) const;
+};
+struct FileRef {
+  ResultFile* operator->() const { return image.file; }
+  operator ResultFile*() const { return image.file; }  // NOLINT: `sched.file != nullptr`
+};
+
 struct alignas(4096) Scheduler {
   bool active = false;
-  ResultFile* file = nullptr;
-  lab::Strategy* strategy = nullptr;  // random: in random_storage (shared); pct: per process
-  lab::ReplayStrategy* replay = nullptr;
+  [[no_unique_address]] FileRef file;
   std::uint64_t seed = 0;
-  Thread* threads[kMaxThreads] = {};
+  bool shared_random = false;      // the random strategy's state is random_storage (whole tree)
+  [[no_unique_address]] ThreadSlots threads;
   std::uint32_t thread_count = 0;
   std::uint64_t now = 0;           // virtual time, ns
   std::uint64_t choices = 0;
   std::uint64_t steps = 0;
   KeyTable<MutexInfo, 2048> mutexes;
   KeyTable<std::uint32_t, 512> lost_signals;  // cond -> signals nobody got
-  std::uintptr_t exe_base = 0;
-  void* tsan_start = nullptr;      // TSan's thread trampoline, when TSan is present
-  bool tsan = false;
-  bool deferred_start = false;     // TSan/ASan: the creator and the child hand-shake at creation
   // Process trees.
   Proc procs[kMaxProcs];
   std::uint32_t proc_count = 0;
@@ -252,8 +279,11 @@ struct alignas(4096) Scheduler {
   std::int64_t fault_countdown = -1;  // -1: not chosen yet
   alignas(16) unsigned char random_storage[64];
   Thread thread_storage[kMaxThreads];
+  // The program's executable (the first process's image), to tell an exec'd image apart.
+  std::uint64_t program_dev = 0, program_ino = 0;
 };
 extern Scheduler sched;
+inline Thread* ThreadSlots::operator[](std::uint32_t i) const { return &sched.thread_storage[i]; }
 extern thread_local Thread* self;
 extern std::uint32_t my_proc;  // this process's index (process-local)
 
@@ -356,6 +386,17 @@ std::uintptr_t FileLockKey(int fd);
 bool AppendKernelCycle(std::size_t& used);
 // printf into the hang report's diagnosis at `used` (for the families' explanations).
 void AppendDiagnosis(std::size_t& used, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+
+// calls_io.cc: describes `t`'s descriptor wait (Thread::io) for the hang report into `buf`: each
+// fd, the pipe or socket behind it and who holds its other end.
+void DescribeIoWait(const Thread* t, char* buf, std::size_t room);
+
+// ---- exec (calls_exec.cc) ----------------------------------------------------------------------
+// An exec'd image or a posix_spawn'd child joins the exploration through this environment
+// variable, "<fd of the scheduler segment>:<thread id>": its Init maps the segment instead of
+// creating one and continues as that thread (an exec'd one holds the baton already, a spawned
+// one waits for it).
+inline constexpr const char kJoinEnv[] = "IPCLAB_EXPLORE_JOIN";
 
 // Records a named IPC object the program created, for the leak check after the run.
 void NoteCreated(lab::interpose::ObjectType type, const char* name, int sysv_id);

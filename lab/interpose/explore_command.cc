@@ -302,7 +302,7 @@ ipc::sys::Result<Outcome> RunOnce(const ExploreOptions& o, const std::string& pr
                     ? "no thread can run: every live thread waits for another (see the wait-for state)"
                 : kind == RunKind::kLostWakeup
                     ? "a thread waits on a condition variable whose signal came while nobody waited"
-                    : "no thread can run: a thread waits on a pipe, queue or signal nobody will write to, send or close";
+                    : "no thread can run: a thread waits on a pipe, socket, queue or signal nobody will write to, send or close";
     std::stringstream lines(h.diagnosis);
     for (std::string line; std::getline(lines, line);) r.details.push_back(line);
   } else if (kind == RunKind::kDataRace) {
@@ -451,6 +451,7 @@ std::string ThreadName(const Outcome& r, std::uint32_t id) {
 }
 
 std::string ObjectName(std::uint64_t key) {
+  if ((key >> 61) == 3) return fmt::format("socket:[{}]", key & 0xffffffffffffull);
   if ((key >> 62) == 1) return fmt::format("pipe:[{}]", key & 0xffffffffffffull);
   if ((key >> 63) == 1) return fmt::format("shared:{:#x}", key);
   return fmt::format("{:#x}", key);
@@ -463,6 +464,11 @@ std::string StepObject(const Outcome& r, const StepRecord& s) {
     case Call::kJoin:
       return s.object == 0xffffffffu ? "uncontrolled thread" : ThreadName(r, static_cast<std::uint32_t>(s.object));
     case Call::kFork: return s.value != 0 ? fmt::format("-> p{}, pid {}", s.object, s.value) : "";
+    case Call::kSpawn:
+      return s.value > 0 ? fmt::format("-> p{}, pid {}", s.object, s.value)
+             : s.value < 0 ? fmt::format("failed: {}", strerror(static_cast<int>(-s.value)))
+                           : "";
+    case Call::kExec: return s.value < 0 ? fmt::format("failed: {}", strerror(static_cast<int>(-s.value))) : "";
     case Call::kWaitpid: return fmt::format("{}", static_cast<std::int64_t>(s.object));
     case Call::kProcessExit: return fmt::format("pid {}, status {}", s.object, s.value);
     case Call::kKillFault: return fmt::format("p{}, pid {}", s.object, s.value);

@@ -46,6 +46,9 @@ enum class Call : std::uint16_t {
   // calls_wait.cc
   kMqSend, kMqReceive, kMqTimedsend, kMqTimedreceive, kMsgsnd, kMsgrcv, kSemop, kSemtimedop, kFlock,
   kFcntlLock, kKill, kSigwait, kSigwaitinfo, kSigtimedwait,
+  // calls_io.cc, calls_exec.cc
+  kRecv, kRecvfrom, kRecvmsg, kSend, kSendto, kSendmsg, kAccept, kConnect, kPoll, kPpoll, kSelect,
+  kPselect, kEpollWait, kEpollPwait, kExec, kSpawn,
   kCount
 };
 inline constexpr const char* kCallNames[] = {
@@ -62,7 +65,9 @@ inline constexpr const char* kCallNames[] = {
     "pthread_rwlock_unlock", "pthread_spin_lock", "pthread_spin_trylock", "pthread_spin_unlock",
     "pthread_barrier_wait", "sem_close", "sem_unlink",
     "mq_send", "mq_receive", "mq_timedsend", "mq_timedreceive", "msgsnd", "msgrcv", "semop",
-    "semtimedop", "flock", "fcntl", "kill", "sigwait", "sigwaitinfo", "sigtimedwait"};
+    "semtimedop", "flock", "fcntl", "kill", "sigwait", "sigwaitinfo", "sigtimedwait",
+    "recv", "recvfrom", "recvmsg", "send", "sendto", "sendmsg", "accept", "connect", "poll", "ppoll",
+    "select", "pselect", "epoll_wait", "epoll_pwait", "exec", "posix_spawn"};
 static_assert(sizeof(kCallNames) / sizeof(kCallNames[0]) == static_cast<int>(Call::kCount));
 
 struct StepRecord {
