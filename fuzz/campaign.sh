@@ -8,27 +8,40 @@
 #     `bazel test //fuzz:TARGET` replays it from then on;
 #   - prints exec/s, coverage (edges, features) at start and end, the new features and edges the
 #     merge added, and the corpus growth. Exit 0 no crash, 1 crashes found, 2 usage.
+# `--measure` instead measures speed: one process (no fork, no merge, the checked-in corpus left
+# alone: it fuzzes a copy of it) for --time seconds with the same flags and dictionary, and prints
+# one table row (a header first; `all` gives every target's row): executions, exec/s, edges and
+# features at start and at the end, corpus entries at start and at the end. A crash ends that
+# target's row with "crash" (the input is left in out/fuzz/TARGET/crashes/, not filed).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-usage() { echo "usage: ipclab fuzz TARGET|all [--time SECONDS] [--jobs N] [--seed N]; targets: $(targets | tr '\n' ' ')" >&2; exit 2; }
+usage() { echo "usage: ipclab fuzz TARGET|all [--time SECONDS] [--jobs N] [--seed N] [--measure]; targets: $(targets | tr '\n' ' ')" >&2; exit 2; }
 targets() { ls fuzz/corpus; }
 
 target=${1:-}; [[ -n $target ]] || usage; shift
-seconds=60 jobs=$(nproc) seed=0
+seconds=60 jobs=$(nproc) seed=0 measure=
 while (( $# )); do
   case $1 in
     --time) seconds=${2:?}; shift 2 ;;
     --jobs) jobs=${2:?}; shift 2 ;;
     --seed) seed=${2:?}; shift 2 ;;
+    --measure) measure=--measure; shift ;;
     *) echo "ipclab fuzz: unknown option '$1'" >&2; usage ;;
   esac
 done
 [[ $seconds =~ ^[0-9]+$ && $jobs =~ ^[0-9]+$ && $seed =~ ^[0-9]+$ ]] || { echo "ipclab fuzz: --time, --jobs and --seed take whole numbers" >&2; exit 2; }
 
+row_format='%-24s %6s %10s %8s %15s %15s %11s\n'
+if [[ -n $measure && -z ${IPCLAB_FUZZ_ROW_ONLY:-} ]]; then
+  # shellcheck disable=SC2059
+  printf "$row_format" target time executions exec/s "edges" "features" corpus
+fi
 if [[ $target == all ]]; then
   status=0
-  for t in $(targets); do "$0" "$t" --time "$seconds" --jobs "$jobs" --seed "$seed" || status=$?; done
+  for t in $(targets); do
+    IPCLAB_FUZZ_ROW_ONLY=1 "$0" "$t" --time "$seconds" --jobs "$jobs" --seed "$seed" $measure || status=$?
+  done
   exit "$status"
 fi
 [[ -d fuzz/corpus/$target ]] || { echo "ipclab fuzz: no target '$target'" >&2; usage; }
@@ -47,7 +60,30 @@ done < <(awk '/^\[/ { s = ($0 ~ /^\[libfuzzer\]/); next }
   s && /=/ && !/^[ \t]*[#;]/ { k = $0; sub(/=.*/, "", k); v = substr($0, index($0, "=") + 1);
     gsub(/^[ \t]+|[ \t]+$/, "", k); gsub(/^[ \t]+|[ \t]+$/, "", v); print k "=" v }' "fuzz/$target.options")
 
+# libFuzzer's status lines: "#N: cov: C ft: F corp: K exec/s: E ..." (fork mode) or
+# "#N NEW cov: C ft: F corp: K/S ... exec/s: E" (one process).
+field() { sed -nE "s|.* $1:? ([0-9]+).*|\1|p" <<<"$2"; }
 before=$(ls "fuzz/corpus/$target" | wc -l)
+
+if [[ -n $measure ]]; then
+  rm -rf "$out/measure" && cp -r "fuzz/corpus/$target" "$out/measure"
+  set +e
+  "$bin" -max_total_time="$seconds" -seed="$seed" -print_final_stats=1 \
+    -artifact_prefix="$out/crashes/" "${options[@]}" "${dict[@]}" "$out/measure" 2>"$out/measure.log"
+  rc=$?
+  set -e
+  first=$(grep -E '^#[0-9]+[[:space:]]+INITED' "$out/measure.log" | head -1 || true)
+  last=$(grep -E '^#[0-9]+' "$out/measure.log" | tail -1 || true)
+  execs=$(sed -nE 's/^stat::number_of_executed_units: ([0-9]+)/\1/p' "$out/measure.log")
+  execs=${execs:-$(sed -nE 's/^#([0-9]+).*/\1/p' <<<"$last")}
+  rate=$(sed -nE 's/^stat::average_exec_per_sec: +([0-9]+)/\1/p' "$out/measure.log")
+  # shellcheck disable=SC2059
+  printf "$row_format" "$target" "${seconds}s" "${execs:-0}" "${rate:-$(field exec/s "$last")}" \
+    "$(field cov "$first") -> $(field cov "$last")" "$(field ft "$first") -> $(field ft "$last")" \
+    "$before -> $(field corp "$last")$( ((rc == 0)) || echo ' crash')"
+  exit $(( rc == 0 ? 0 : 1 ))
+fi
+
 echo "fuzz: $target for ${seconds}s, $jobs jobs, seed $seed" >&2
 set +e
 start=$(date +%s)
@@ -71,11 +107,8 @@ for c in "$out"/crashes/*; do
   rm -f "$c" "$min"
 done
 
-# libFuzzer's status lines: "#N: cov: C ft: F corp: K exec/s: E ..." (fork mode) or
-# "#N NEW cov: C ft: F corp: K/S ... exec/s: E" (one process).
 first=$(grep -E '^#[0-9]+' "$out/log" | head -1 || true)
 last=$(grep -E '^#[0-9]+' "$out/log" | tail -1 || true)
-field() { sed -nE "s|.* $1:? ([0-9]+).*|\1|p" <<<"$2"; }
 execs=$(sed -nE 's/^#([0-9]+).*/\1/p' <<<"$last")
 merged=$(grep -E 'MERGE-OUTER: [0-9]+ new files' "$out/merge.log" | tail -1 | sed 's/.*MERGE-OUTER: //' || true)
 echo "fuzz: $target: ${execs:-0} executions in ${elapsed}s = $(( ${execs:-0} / (elapsed > 0 ? elapsed : 1) )) exec/s (libFuzzer says $(field exec/s "$last") exec/s per job)"

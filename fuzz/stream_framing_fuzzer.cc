@@ -4,7 +4,9 @@
 // frame at end, or the same poisoning error). The first bytes of the input choose the chunk
 // sizes (a cycle of up to 8 sizes of 1..256 bytes, 0 meaning one byte at a time), the rest is
 // the stream. A second pass sends the stream through a real socketpair in those chunks, reading
-// with whatever the kernel returns.
+// with whatever the kernel returns; a third reads it with ipc::socket::FrameReader (what a socket
+// peer's frames go through), which must yield the same frames and end with the same error, or
+// ECONNRESET for a stream that ends inside a frame.
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -15,6 +17,8 @@
 #include <span>
 #include <vector>
 
+#include "ipc/socket/socket.h"
+#include "ipc/sys/deadline.h"
 #include "ipc/wire/wire.h"
 
 namespace {
@@ -126,6 +130,34 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     ::close(sv[0]);
     Finish(dec, socket);
     if (!Same(whole, socket)) std::abort();
+  }
+
+  // ipc::socket::FrameReader over a socketpair: the peer sends everything and half-closes (the
+  // stream fits the socket buffer: max_len is 4096).
+  {
+    auto pair = ipc::socket::MakePair(ipc::socket::Kind::kStream);
+    if (!pair) std::abort();
+    auto deadline = ipc::sys::Deadline::After(std::chrono::seconds(5));
+    if (!ipc::socket::SendAll(pair->b.get(), stream, deadline)) std::abort();
+    if (!ipc::socket::HalfClose(pair->b.get())) std::abort();
+    Outcome reader;
+    ipc::socket::FrameReader frames(pair->a.get(), kLimit);
+    for (;;) {
+      auto f = frames.Next(deadline);
+      if (!f) {
+        reader.error = f.error().err;
+        break;
+      }
+      if (!*f) {
+        reader.clean_end = true;
+        break;
+      }
+      reader.frames.push_back(std::move(**f));
+    }
+    // The reader reports a partial frame at the end of the stream as ECONNRESET.
+    Outcome want = whole;
+    if (!want.error && !want.clean_end) want.error = ECONNRESET;
+    if (!Same(want, reader)) std::abort();
   }
   return 0;
 }

@@ -8,6 +8,7 @@
 
 #include "lab/gtest.h"
 #include "lab/report/token.h"
+#include "lab/schedfuzz/planted_programs.h"
 #include "lab/sync/sync.h"
 
 namespace {
@@ -16,24 +17,7 @@ using namespace std::chrono_literals;
 
 // ---- deadlock: AB/BA ----
 
-void AbBa(bool ordered) {
-  lab::Mutex a("A"), b("B");
-  lab::Thread t1([&] {
-    lab::MutexLock la(a);
-    lab::MutexLock lb(b);
-  });
-  lab::Thread t2([&] {
-    if (ordered) {
-      lab::MutexLock la(a);
-      lab::MutexLock lb(b);
-    } else {
-      lab::MutexLock lb(b);
-      lab::MutexLock la(a);
-    }
-  });
-  t1.join();
-  t2.join();
-}
+using lab::schedfuzz::AbBa;   // lab/schedfuzz/planted_programs.h
 
 TEST(Deadlock, AbBaIsFoundWithTheCycle) {
   auto r = lab::Explore({.iterations = 200, .quiet = true}, [] { AbBa(false); });
@@ -43,7 +27,8 @@ TEST(Deadlock, AbBaIsFoundWithTheCycle) {
   std::string text = lab::RenderText(*d);
   EXPECT_NE(text.find("lock A "), std::string::npos) << text;
   EXPECT_NE(text.find("lock B "), std::string::npos) << text;
-  EXPECT_NE(text.find("explore_test.cc:"), std::string::npos) << text;
+  // The steps name the program's source lines.
+  EXPECT_NE(text.find("lab/schedfuzz/planted_programs.cc:"), std::string::npos) << text;
   EXPECT_NE(text.find("LAB_REPLAY="), std::string::npos) << text;
   EXPECT_LE(d->shrunk_choices, d->original_choices);
 }
@@ -174,26 +159,7 @@ TEST(DataRace, ReleaseAcquirePublicationIsCleanAndRelaxedIsARace) {
 
 // ---- lost wakeup ----
 
-void Handoff(bool with_state) {
-  lab::Mutex m;
-  lab::CondVar cv("ready_cv");
-  bool ready = false;
-  lab::Thread waiter([&] {
-    lab::MutexLock l(m);
-    if (with_state) {
-      while (!ready) cv.wait(m);
-    } else {
-      cv.wait(m);  // bug: no predicate, a notify sent before this wait is lost
-    }
-  });
-  lab::Thread notifier([&] {
-    lab::MutexLock l(m);
-    ready = true;
-    cv.notify_one();
-  });
-  waiter.join();
-  notifier.join();
-}
+using lab::schedfuzz::Handoff;   // lab/schedfuzz/planted_programs.h
 
 TEST(LostWakeup, NotifyBeforeWaitWithoutPredicateIsFound) {
   auto r = lab::Explore({.iterations = 200, .quiet = true}, [] { Handoff(false); });

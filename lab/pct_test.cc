@@ -12,35 +12,12 @@
 
 #include "lab/explore.h"
 #include "lab/gtest.h"
-#include "lab/sync/sync.h"
+#include "lab/schedfuzz/planted_programs.h"
 
 namespace {
 
-constexpr int kWork = 12;
-
-void OrderViolation(bool fixed) {
-  lab::Atomic<int> flag{0};
-  lab::Mutex m;
-  lab::Thread t1([&] {
-    if (fixed) {
-      lab::MutexLock l(m);
-      flag.store(1);
-      lab::yield_point();
-      flag.store(2);
-    } else {
-      flag.store(1);
-      lab::yield_point();
-      flag.store(2);
-    }
-  });
-  lab::Thread t2([&] {
-    for (int i = 0; i < kWork; ++i) lab::yield_point();
-    lab::MutexLock l(m);
-    LAB_ASSERT_MSG(flag.load() != 1, "T2 saw the half-initialised state");
-  });
-  t1.join();
-  t2.join();
-}
+using lab::schedfuzz::OrderViolation;
+constexpr int kWork = lab::schedfuzz::kOrderViolationWork;
 
 TEST(Pct, FindsTheDepthTwoOrderViolationFarMoreOftenThanRandom) {
   constexpr int kIterations = 2000;

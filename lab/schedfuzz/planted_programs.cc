@@ -5,9 +5,6 @@
 #include "lab/sync/sync.h"
 
 namespace lab::schedfuzz {
-namespace {
-
-constexpr int kWork = 12;   // as lab/pct_test.cc
 
 void OrderViolation(bool fixed) {
   lab::Atomic<int> flag{0};
@@ -25,7 +22,7 @@ void OrderViolation(bool fixed) {
     }
   });
   lab::Thread t2([&] {
-    for (int i = 0; i < kWork; ++i) lab::yield_point();
+    for (int i = 0; i < kOrderViolationWork; ++i) lab::yield_point();
     lab::MutexLock l(m);
     LAB_ASSERT_MSG(flag.load() != 1, "T2 saw the half-initialised state");
   });
@@ -72,6 +69,8 @@ void Handoff(bool with_state) {
   waiter.join();
   notifier.join();
 }
+
+namespace {
 
 constexpr std::array<PlantedInfo, 3> kPlanted = {{
     {Planted::kOrderViolation, "order_violation", "assertion-failure"},
