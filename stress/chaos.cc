@@ -211,6 +211,10 @@ int Participant::Fail(std::string_view why) {
 // --- Chaos ------------------------------------------------------------------------------------
 
 Chaos::Chaos(ChaosConfig config) : config_(std::move(config)), rng_(Mix(config_.seed, 0xd1, 0)) {
+  // A fairness verdict needs equals: a participant the shuffle put at nice 7 loses every race for
+  // a just-released lock to its nice-0 neighbours on a busy machine, which is the driver's doing,
+  // not the algorithm's. So a run that judges starvation keeps nice values alone.
+  if (config_.min_share > 0 || config_.min_role_jain > 0) config_.shuffle_nice = false;
   auto seg = ipc::shm::Segment::CreatePosix("chaos", sizeof(ChaosShared));
   if (!seg) {
     std::fprintf(stderr, "stress: cannot create the chaos segment: %s\n", seg.error().message().c_str());

@@ -85,7 +85,7 @@ struct ChaosConfig {
   double thread_signal_share = 0.5;
   double kills_per_second = 0;
   bool shuffle_affinity = true;
-  bool shuffle_nice = true;
+  bool shuffle_nice = true;  // off whenever a starvation bound is set (chaos.cc says why)
   std::chrono::milliseconds hang_after{3000};
   std::chrono::milliseconds exit_grace{5000};
   double min_share = 0;  // starvation bound (fraction of the mean op count); 0 = off

@@ -8,9 +8,9 @@ namespace stress {
 
 std::chrono::nanoseconds EffectiveLimit(std::chrono::nanoseconds base,
                                         std::optional<std::chrono::nanoseconds> denied, LoadAverage load) {
-  if (denied) return base + std::max(std::chrono::nanoseconds(0), *denied);
+  if (denied) return base + std::clamp(*denied, std::chrono::nanoseconds(0), (kMaxStretch - 1) * base);
   double per_cpu = load.one_minute / static_cast<double>(std::max(1L, load.cpus));
-  if (per_cpu <= 1) return base;
+  per_cpu = std::clamp(per_cpu, 1.0, static_cast<double>(kMaxStretch));
   return std::chrono::nanoseconds(static_cast<std::int64_t>(static_cast<double>(base.count()) * per_cpu));
 }
 

@@ -27,9 +27,14 @@
 
 namespace stress {
 
+// A watchdog must fire in the end: the limit never exceeds kMaxStretch * base. (A deadlocked
+// process under a signal storm wakes for every signal; on a machine with 20 runnable tasks per CPU
+// each wakeup waits on a run queue, so its run_delay grows almost as fast as the wall clock.)
+inline constexpr int kMaxStretch = 10;
+
 // The limit a stall is judged against: `base` plus `denied` (the longest any watched thread
 // waited for a CPU during the stall) when known; otherwise `base` scaled by load per CPU when the
-// machine is oversubscribed (never below `base`).
+// machine is oversubscribed; never below `base`, never above kMaxStretch * base.
 std::chrono::nanoseconds EffectiveLimit(std::chrono::nanoseconds base,
                                         std::optional<std::chrono::nanoseconds> denied, LoadAverage load);
 

@@ -21,12 +21,14 @@ TEST(EffectiveLimit, AddsTheTimeTheParticipantsWaitedForACpu) {
   EXPECT_EQ(EffectiveLimit(3s, 0ns, {.one_minute = 40, .cpus = 2}), 3s);  // blocked: base, whatever the load
   EXPECT_EQ(EffectiveLimit(3s, 1500ms, {.one_minute = 40, .cpus = 2}), 4500ms);
   EXPECT_EQ(EffectiveLimit(3s, -5ms, {}), 3s);
+  EXPECT_EQ(EffectiveLimit(3s, 100s, {}), 30s);  // capped at kMaxStretch * base
 }
 
 TEST(EffectiveLimit, WithoutSchedstatScalesByLoadPerCpuWhenOversubscribed) {
   EXPECT_EQ(EffectiveLimit(3s, std::nullopt, {.one_minute = 1.5, .cpus = 2}), 3s);
   EXPECT_EQ(EffectiveLimit(3s, std::nullopt, {.one_minute = 8, .cpus = 2}), 12s);
   EXPECT_EQ(EffectiveLimit(3s, std::nullopt, {.one_minute = -1, .cpus = 2}), 3s);  // unreadable
+  EXPECT_EQ(EffectiveLimit(3s, std::nullopt, {.one_minute = 70, .cpus = 2}), 30s);  // capped
 }
 
 // A process sleeping (as a deadlocked one does in futex) is denied nothing: judged after `base`.

@@ -617,6 +617,7 @@ void AddProblemTargets(std::vector<Target>& out) {
                  .planted = true,
                  .expected_kind = "hang|deadlock",
                  .twin = "producer_consumer",
+                 .test_duration = kHangPlantedTestDuration,
                  .configure = [storm](ChaosConfig& c) {
                    storm(c);
                    // Crash points only: a random SIGKILL of the producer that sleeps holding the

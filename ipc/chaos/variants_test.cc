@@ -1,6 +1,7 @@
 // The `_chaos` variants of the ipc libraries have their points compiled in: with a hook installed,
 // using them reaches the named points (this test is compiled with IPCLAB_CHAOS and links those
 // variants; the plain libraries, whose callers are compiled without it, have none).
+#include <mutex>
 #include <new>
 #include <set>
 #include <string>
@@ -21,14 +22,17 @@
 namespace ipc::chaos {
 namespace {
 
+std::mutex g_mu;  // points are reached from the tests' helper threads too
 std::set<std::string> g_noise, g_crash;
 void Record(const char* name, PointKind kind) {
+  std::lock_guard<std::mutex> lock(g_mu);
   (kind == PointKind::kCrash ? g_crash : g_noise).insert(name);
 }
 
 class ChaosVariants : public ::testing::Test {
  protected:
   void SetUp() override {
+    std::lock_guard<std::mutex> lock(g_mu);
     g_noise.clear();
     g_crash.clear();
     SetHook(&Record);
