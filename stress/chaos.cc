@@ -65,6 +65,8 @@ struct Chaos::Slot {
   std::optional<ipc::signal::Child> child;
   std::uint64_t incarnations = 0;
   std::uint64_t deaths = 0;
+  std::uint64_t denied_ns_ended = 0;  // CPU denial of incarnations that ended
+  std::uint64_t denied_ns_live = 0;   // of the current one, last sampled
 };
 
 namespace {
@@ -209,12 +211,17 @@ int Participant::Fail(std::string_view why) {
 // --- Chaos ------------------------------------------------------------------------------------
 
 Chaos::Chaos(ChaosConfig config) : config_(std::move(config)), rng_(Mix(config_.seed, 0xd1, 0)) {
+  // A fairness verdict needs equals: a participant the shuffle put at nice 7 loses every race for
+  // a just-released lock to its nice-0 neighbours on a busy machine, which is the driver's doing,
+  // not the algorithm's. So a run that judges starvation keeps nice values alone.
+  if (config_.min_share > 0 || config_.min_role_jain > 0) config_.shuffle_nice = false;
   auto seg = ipc::shm::Segment::CreatePosix("chaos", sizeof(ChaosShared));
   if (!seg) {
     std::fprintf(stderr, "stress: cannot create the chaos segment: %s\n", seg.error().message().c_str());
     std::abort();
   }
-  started_ = last_progress_ = std::chrono::steady_clock::now();
+  started_ = std::chrono::steady_clock::now();
+  progress_timer_ = StallTimer(config_.hang_after);
   segment_ = std::make_unique<ChaosSegment>(ChaosSegment{std::move(*seg)});
   shared_ = new (segment_->segment.payload().data()) ChaosShared{};
   shared_->plan = config_.plan;
@@ -315,10 +322,17 @@ int Chaos::RunBounded(std::string_view what, std::function<int()> fn, std::chron
     AddFinding("crash", fmt::format("cannot fork for {}", what), child.error().message());
     return -1;
   }
-  auto st = child->Wait(ipc::sys::Deadline::After(limit));
+  // Load-aware like the watchdog: `limit` of time the child could run.
+  StallTimer timer(limit);
+  std::vector<pid_t> pids{child->pid()};
+  timer.Restart(std::chrono::steady_clock::now(), pids, true);
+  auto st = child->Wait(ipc::sys::Deadline::After(std::chrono::milliseconds(50)));
+  while (!st && !timer.Expired(std::chrono::steady_clock::now(), pids)) {
+    st = child->Wait(ipc::sys::Deadline::After(std::chrono::milliseconds(50)));
+  }
   if (!st) {
     std::string state = ProcState(child->pid());
-    AddFinding("hang", fmt::format("{} did not finish within {} ms", what, limit.count()),
+    AddFinding("hang", fmt::format("{} did not finish within {}", what, timer.Explain(std::chrono::steady_clock::now())),
                fmt::format("  {} (pid {}): {}\n", what, child->pid(), state));
     (void)child->Kill(SIGKILL);
     (void)child->Wait(ipc::sys::Deadline::After(std::chrono::seconds(5)));
@@ -421,7 +435,7 @@ void Chaos::ReapDead(bool respawn) {
     } else if (st->code != 0) {
       AddFinding("invariant-violation", who + ": " + (sh.fail[0] ? sh.fail : st->Describe()));
     }
-    slot.child.reset();
+    EndIncarnation(slot);
     if (killed && slot.options.killable && slot.options.respawn && respawn && !hung_) {
       ++respawns_;
       StartIncarnation(static_cast<int>(i));
@@ -435,8 +449,31 @@ void Chaos::KillAll() {
       (void)slot->child->Kill(SIGKILL);
       (void)slot->child->Wait(ipc::sys::Deadline::After(std::chrono::seconds(5)));
     }
-    slot->child.reset();
+    EndIncarnation(*slot);
   }
+}
+
+std::vector<pid_t> Chaos::LivePids() const {
+  std::vector<pid_t> pids;
+  for (const auto& slot : slots_) {
+    if (slot->child && slot->child->running()) pids.push_back(slot->child->pid());
+  }
+  return pids;
+}
+
+void Chaos::SampleDenial() {
+  for (auto& slot : slots_) {
+    if (!slot->child || !slot->child->running()) continue;
+    std::uint64_t most = 0;
+    for (auto [tid, delay] : RunDelays(slot->child->pid())) most = std::max(most, delay);
+    slot->denied_ns_live = std::max(slot->denied_ns_live, most);
+  }
+}
+
+void Chaos::EndIncarnation(Slot& slot) {
+  slot.denied_ns_ended += slot.denied_ns_live;
+  slot.denied_ns_live = 0;
+  slot.child.reset();
 }
 
 std::string Chaos::HangReport(bool* cycle) const {
@@ -511,16 +548,16 @@ void Chaos::CheckProgress(std::chrono::steady_clock::time_point now) {
   for (std::size_t i = 0; i < slots_.size(); ++i) ops += shared_->slots[i].ops.load(std::memory_order_acquire);
   if (ops != last_ops_) {
     last_ops_ = ops;
-    last_progress_ = now;
+    progress_timer_.Restart(now, LivePids());
     return;
   }
-  if (now - last_progress_ < config_.hang_after || hung_) return;
+  if (hung_ || !progress_timer_.Expired(now, LivePids())) return;
   hung_ = true;
   bool cycle = false;
   std::string report = HangReport(&cycle);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(config_.hang_after).count();
   AddFinding(cycle ? "deadlock" : "hang",
-             fmt::format("no participant made progress for {} ms{}", ms, cycle ? " (wait-for cycle)" : ""),
+             fmt::format("no participant made progress for {}{}", progress_timer_.Explain(now),
+                         cycle ? " (wait-for cycle)" : ""),
              report);
   KillAll();
 }
@@ -558,12 +595,16 @@ void Chaos::Tick(std::chrono::steady_clock::time_point now) {
                                                 locks_[l], slot.role, victim, slot.child->pid()));
         }
       }
-      slot.child.reset();
+      EndIncarnation(slot);
       if (slot.options.respawn) {
         ++respawns_;
         StartIncarnation(victim);
       }
     }
+  }
+  if (now - last_denial_sample_ >= std::chrono::milliseconds(100)) {
+    last_denial_sample_ = now;
+    SampleDenial();
   }
   if (!live.empty() && (config_.shuffle_affinity || config_.shuffle_nice) && u(rng_) < 0.02) {
     Shuffle(live[rng_() % live.size()]);
@@ -573,7 +614,8 @@ void Chaos::Tick(std::chrono::steady_clock::time_point now) {
 
 void Chaos::Run() {
   using Clock = std::chrono::steady_clock;
-  started_ = last_progress_ = Clock::now();
+  started_ = Clock::now();
+  progress_timer_.Restart(started_, LivePids(), true);
   auto until = started_ + config_.duration;
   auto next_progress_line = started_ + std::chrono::seconds(1);
   while (!hung_) {
@@ -594,18 +636,20 @@ void Chaos::Run() {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   if (config_.progress) std::fprintf(stderr, "\n");
+  SampleDenial();
   shared_->stop.store(1, std::memory_order_release);
-  auto grace = Clock::now() + config_.exit_grace;
+  StallTimer grace(config_.exit_grace);
+  grace.Restart(Clock::now(), LivePids(), true);
   for (;;) {
     ReapDead(false);
-    bool any = std::any_of(slots_.begin(), slots_.end(), [](auto& s) { return s->child && s->child->running(); });
-    if (!any) break;
-    if (Clock::now() >= grace) {
+    std::vector<pid_t> live = LivePids();
+    if (live.empty()) break;
+    auto now = Clock::now();
+    if (grace.Expired(now, live)) {
       bool cycle = false;
       std::string report = HangReport(&cycle);
       AddFinding(cycle ? "deadlock" : "hang",
-                 fmt::format("participants did not stop within {} ms of the stop flag",
-                             std::chrono::duration_cast<std::chrono::milliseconds>(config_.exit_grace).count()),
+                 fmt::format("participants did not stop within {} of the stop flag", grace.Explain(now)),
                  report);
       KillAll();
       break;
@@ -650,14 +694,17 @@ RunReport Chaos::Finish() {
     p.wait_p50_ns = Percentile(hist, 0.5);
     p.wait_p99_ns = Percentile(hist, 0.99);
     p.wait_max_ns = sh.wait_max.load();
+    p.cpu_denied_seconds = static_cast<double>(slots_[i]->denied_ns_ended + slots_[i]->denied_ns_live) / 1e9;
+    // (Floor at 1% of the run: a participant denied nearly everything is not judged on noise.)
+    p.ops_per_second = static_cast<double>(p.ops) / std::max(seconds_ * 0.01, seconds_ - p.cpu_denied_seconds);
     r.operations += p.ops;
     r.signals_delivered += p.signals_received;
-    shares.push_back(static_cast<double>(p.ops));
+    shares.push_back(p.ops_per_second);
     r.participants.push_back(p);
   }
   r.jain_index = JainIndex(shares);
   std::map<std::string, std::vector<double>> by_role;
-  for (const auto& p : r.participants) by_role[p.role].push_back(static_cast<double>(p.ops));
+  for (const auto& p : r.participants) by_role[p.role].push_back(p.ops_per_second);
   for (const auto& [role, ops] : by_role) {
     r.jain_by_role[role] = JainIndex(ops);
     if (config_.min_role_jain > 0 && ops.size() > 1 && r.jain_by_role[role] < config_.min_role_jain &&
@@ -665,15 +712,18 @@ RunReport Chaos::Finish() {
       AddFinding("starvation",
                  fmt::format("the {}s' Jain fairness index is {:.3f}, below the bound {:.2f}", role,
                              r.jain_by_role[role], config_.min_role_jain),
-                 fmt::format("their operation counts: {}", fmt::join(ops, ", ")));
+                 fmt::format("their operations per second not denied a CPU: {:.1f}", fmt::join(ops, ", ")));
     }
   }
   if (config_.min_share > 0 && findings_.empty()) {
     for (std::size_t i : Starved(shares, config_.min_share)) {
+      const ParticipantStats& p = r.participants[i];
       AddFinding("starvation",
-                 fmt::format("{}#{} did {} operations, below {:.0f}% of the mean (Jain index {:.3f})",
-                             r.participants[i].role, i, r.participants[i].ops, config_.min_share * 100, r.jain_index),
-                 fmt::format("its wait p99 {} ns, max {} ns", r.participants[i].wait_p99_ns, r.participants[i].wait_max_ns));
+                 fmt::format("{}#{} did {} operations ({:.1f}/s of the {:.1f} s it was not denied a CPU), below {:.0f}% "
+                             "of the mean rate (Jain index {:.3f})",
+                             p.role, i, p.ops, p.ops_per_second, seconds_ - p.cpu_denied_seconds,
+                             config_.min_share * 100, r.jain_index),
+                 fmt::format("its wait p99 {} ns, max {} ns", p.wait_p99_ns, p.wait_max_ns));
     }
   }
   // Leak audit: the chaos segment goes first; anything of this session left after that leaked.
@@ -717,7 +767,9 @@ std::string RunReport::Json() const {
                                  {"incarnations", p.incarnations}, {"signals", p.signals_received},
                                  {"thread_signals", p.thread_signals_received},
                                  {"wait_p50_ns", p.wait_p50_ns}, {"wait_p99_ns", p.wait_p99_ns},
-                                 {"wait_max_ns", p.wait_max_ns}});
+                                 {"wait_max_ns", p.wait_max_ns},
+                                 {"cpu_denied_seconds", p.cpu_denied_seconds},
+                                 {"ops_per_second", p.ops_per_second}});
   }
   j["findings"] = nlohmann::json::array();
   for (const auto& f : findings) {

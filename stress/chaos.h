@@ -24,21 +24,26 @@
 //     a new incarnation with its own seed); crash points in the code (chaos_point.h) kill with
 //     probability `crash_point_permille` and are respawned the same way;
 //   - shuffles CPU affinity and nice values of random participants;
-//   - watches progress (the sum of Done() calls): none for `hang_after` is a finding, `hang`, or
+//   - watches progress (the sum of Done() calls): none for `hang_after` (plus the time the
+//     participants waited for a CPU meanwhile, stress/stall.h) is a finding, `hang`, or
 //     `deadlock` when the lock registry shows a wait-for cycle; the report gives every
 //     participant's /proc state, wchan and current system call, the ipclab locks it holds and
 //     waits for, and locks whose holder died holding them.
 // A participant that exits nonzero, or dies of a signal the driver did not plan, is a finding
 // (invariant-violation or crash). After the run every participant must leave within
-// `exit_grace` of the stop flag (a hang otherwise).
+// `exit_grace` of the stop flag (a hang otherwise; load-aware like the watchdog). Hang reports
+// state the effective limit and the load average.
 //
 // Lock registry: participants announce their lock operations (Waiting/Acquired/Released with an
 // id from RegisterLock), a few atomic stores into the chaos segment, so the driver can say who
 // holds what without stopping anyone.
 //
 // Finish() computes per-participant operation counts, wait-time percentiles and Jain's fairness
-// index (starvation finding when a participant's share of operations is below `min_share` of the
-// mean), then audits IPC objects of this session: anything still alive (besides what
+// index, all over each participant's throughput per second it was not denied a CPU (ops / (run
+// time - run-queue wait)): a process the machine or a nice shuffle kept off the CPU is not
+// starved by the algorithm, one blocked on a lock is. A starvation finding when a participant's
+// throughput is below `min_share` of the mean (or a role's Jain index below `min_role_jain`);
+// then it audits IPC objects of this session: anything still alive (besides what
 // `keep_objects` lists) is removed and reported as `ipc-leak`.
 #pragma once
 
@@ -57,6 +62,7 @@
 
 #include "stress/chaos_point.h"
 #include "stress/metrics.h"
+#include "stress/stall.h"
 
 namespace stress {
 
@@ -79,7 +85,7 @@ struct ChaosConfig {
   double thread_signal_share = 0.5;
   double kills_per_second = 0;
   bool shuffle_affinity = true;
-  bool shuffle_nice = true;
+  bool shuffle_nice = true;  // off whenever a starvation bound is set (chaos.cc says why)
   std::chrono::milliseconds hang_after{3000};
   std::chrono::milliseconds exit_grace{5000};
   double min_share = 0;  // starvation bound (fraction of the mean op count); 0 = off
@@ -111,6 +117,8 @@ struct ParticipantStats {
   std::uint64_t signals_received = 0;
   std::uint64_t thread_signals_received = 0;  // on a thread other than the main one
   std::uint64_t wait_p50_ns = 0, wait_p99_ns = 0, wait_max_ns = 0;
+  double cpu_denied_seconds = 0;  // runnable but waiting for a CPU (all incarnations)
+  double ops_per_second = 0;      // ops per second it was not denied a CPU (starvation judged on it)
 };
 
 struct RunReport {
@@ -224,6 +232,9 @@ class Chaos {
   void Tick(std::chrono::steady_clock::time_point now);
   void ReapDead(bool respawn);
   void CheckProgress(std::chrono::steady_clock::time_point now);
+  std::vector<pid_t> LivePids() const;
+  void SampleDenial();           // each live incarnation's CPU denial so far
+  void EndIncarnation(Slot& slot);  // its denial joins the slot's total
   std::string HangReport(bool* cycle) const;
   void Shuffle(int index);
   void SendSignal(int index);
@@ -239,7 +250,8 @@ class Chaos {
   std::vector<std::string> orphaned_locks_;
   std::uint64_t kills_ = 0, respawns_ = 0, signals_sent_ = 0, signals_to_threads_ = 0;
   std::uint64_t last_ops_ = 0;
-  std::chrono::steady_clock::time_point started_, last_progress_, last_tick_;
+  std::chrono::steady_clock::time_point started_, last_tick_, last_denial_sample_;
+  StallTimer progress_timer_{std::chrono::milliseconds(3000)};
   bool hung_ = false;
   double first_finding_seconds_ = -1;
   double seconds_ = 0;

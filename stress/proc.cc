@@ -1,7 +1,9 @@
 #include "stress/proc.h"
 
 #include <dirent.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -52,6 +54,28 @@ std::vector<pid_t> ThreadIds(pid_t pid, int accepting) {
   }
   ::closedir(dir);
   return out;
+}
+
+std::map<pid_t, std::uint64_t> RunDelays(pid_t pid) {
+  std::map<pid_t, std::uint64_t> out;
+  for (pid_t tid : ThreadIds(pid)) {
+    std::FILE* f = std::fopen(fmt::format("/proc/{}/task/{}/schedstat", pid, tid).c_str(), "r");
+    if (!f) continue;
+    unsigned long long on_cpu = 0, run_delay = 0;
+    if (std::fscanf(f, "%llu %llu", &on_cpu, &run_delay) == 2) out[tid] = run_delay;
+    std::fclose(f);
+  }
+  return out;
+}
+
+LoadAverage ReadLoadAverage() {
+  LoadAverage load;
+  load.cpus = std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN));
+  if (std::FILE* f = std::fopen("/proc/loadavg", "r")) {
+    if (std::fscanf(f, "%lf", &load.one_minute) != 1) load.one_minute = -1;
+    std::fclose(f);
+  }
+  return load;
 }
 
 }  // namespace stress

@@ -3,6 +3,8 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
+#include <map>
 #include <vector>
 
 namespace stress {
@@ -16,5 +18,17 @@ bool Running(pid_t pid);
 // aimed at a thread that blocks it stays pending there and interrupts nothing (sanitizer
 // runtimes, for one, run background threads with every signal blocked).
 std::vector<pid_t> ThreadIds(pid_t pid, int accepting = 0);
+
+// How long each thread of `pid` has been runnable but waiting for a CPU, in nanoseconds (the
+// run_delay field of /proc/PID/task/TID/schedstat, kept by the scheduler since the thread
+// started). Keyed by thread id; empty when the process is gone or the kernel keeps no schedstat.
+std::map<pid_t, std::uint64_t> RunDelays(pid_t pid);
+
+// The 1-minute load average (/proc/loadavg) and the online CPUs; load -1 when unreadable.
+struct LoadAverage {
+  double one_minute = -1;
+  long cpus = 1;
+};
+LoadAverage ReadLoadAverage();
 
 }  // namespace stress

@@ -36,6 +36,11 @@ struct Target {
   std::function<RunReport(Chaos&)> run;
 };
 
+// The test run of a planted bug the watchdog catches: longer than the longest effective
+// `hang_after` of 1 s (kMaxStretch times it on a loaded machine, stress/stall.h), so the watchdog
+// always gets to judge; the run ends at the finding (about 1 s on a quiet machine).
+inline constexpr std::chrono::milliseconds kHangPlantedTestDuration{12000};
+
 const std::vector<Target>& AllTargets();
 const Target* FindTarget(const std::string& name);
 

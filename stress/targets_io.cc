@@ -594,7 +594,7 @@ void AddIoTargets(std::vector<Target>& out) {
                  .expected_kind = "hang|crash",
                  .twin = "malloc_storm",
                  .native_only = true,
-                 .test_duration = std::chrono::milliseconds(8000),
+                 .test_duration = kHangPlantedTestDuration,
                  .configure = [](ChaosConfig& c) {
                    c.signals_per_second = 20000;
                    c.unsafe_signal_handler = true;

@@ -305,6 +305,7 @@ void AddSyncTargets(std::vector<Target>& out) {
                  .planted = true,
                  .expected_kind = "hang",
                  .twin = "robust_mutex",
+                 .test_duration = kHangPlantedTestDuration,
                  .configure = [](ChaosConfig& c) {
                    c.signals_per_second = 1000;
                    c.kills_per_second = 5;
@@ -326,6 +327,7 @@ void AddSyncTargets(std::vector<Target>& out) {
                  .planted = true,
                  .expected_kind = "hang|invariant-violation",
                  .twin = "sysv_sem_undo",
+                 .test_duration = kHangPlantedTestDuration,
                  .configure = [](ChaosConfig& c) {
                    c.signals_per_second = 1000;
                    c.kills_per_second = 5;
@@ -347,6 +349,7 @@ void AddSyncTargets(std::vector<Target>& out) {
                  .planted = true,
                  .expected_kind = "deadlock",
                  .twin = "philosophers",
+                 .test_duration = kHangPlantedTestDuration,
                  .configure = [](ChaosConfig& c) {
                    c.signals_per_second = 500;
                    c.hang_after = std::chrono::milliseconds(1000);

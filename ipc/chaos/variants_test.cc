@@ -1,6 +1,7 @@
 // The `_chaos` variants of the ipc libraries have their points compiled in: with a hook installed,
 // using them reaches the named points (this test is compiled with IPCLAB_CHAOS and links those
 // variants; the plain libraries, whose callers are compiled without it, have none).
+#include <mutex>
 #include <new>
 #include <set>
 #include <string>
@@ -14,20 +15,24 @@
 #include "ipc/ring/mpmc_buffer.h"
 #include "ipc/ring/spsc_ring.h"
 #include "ipc/shm/segment.h"
+#include "ipc/socket/socket.h"
 #include "ipc/sync/robust_mutex.h"
 #include "ipc/sys/fd.h"
 
 namespace ipc::chaos {
 namespace {
 
+std::mutex g_mu;  // points are reached from the tests' helper threads too
 std::set<std::string> g_noise, g_crash;
 void Record(const char* name, PointKind kind) {
+  std::lock_guard<std::mutex> lock(g_mu);
   (kind == PointKind::kCrash ? g_crash : g_noise).insert(name);
 }
 
 class ChaosVariants : public ::testing::Test {
  protected:
   void SetUp() override {
+    std::lock_guard<std::mutex> lock(g_mu);
     g_noise.clear();
     g_crash.clear();
     SetHook(&Record);
@@ -93,6 +98,28 @@ TEST_F(ChaosVariants, PipeFraming) {
   drain.join();
   EXPECT_TRUE(g_crash.count("pipe.between_records"));
   EXPECT_TRUE(g_noise.count("pipe.message_complete"));
+}
+
+TEST_F(ChaosVariants, SocketFramingAndAccept) {
+  auto addr = socket::UnixAddress::Abstract("chaos-accept");
+  ASSERT_TRUE(addr.has_value()) << addr.error().message();
+  auto listener = socket::Listen(*addr, socket::Kind::kStream);
+  ASSERT_TRUE(listener.has_value()) << listener.error().message();
+  auto client = socket::Connect(*addr, socket::Kind::kStream);
+  ASSERT_TRUE(client.has_value()) << client.error().message();
+  auto server = socket::Accept(listener->get(), sys::Deadline::After(std::chrono::seconds(10)));
+  ASSERT_TRUE(server.has_value()) << server.error().message();
+  EXPECT_TRUE(g_crash.count("socket.accept.accepted"));
+  // A frame larger than the reader's 64 KiB buffer arrives in more than one read.
+  std::vector<std::byte> payload(100'000, std::byte{5});
+  std::thread send([&] { EXPECT_TRUE(socket::SendFrame(client->get(), 1, payload).has_value()); });
+  socket::FrameReader reader(server->get());
+  auto frame = reader.Next(sys::Deadline::After(std::chrono::seconds(10)));
+  send.join();
+  ASSERT_TRUE(frame.has_value() && frame->has_value());
+  EXPECT_EQ((*frame)->payload.size(), payload.size());
+  EXPECT_TRUE(g_crash.count("socket.frame.between_header_and_body"));
+  EXPECT_TRUE(g_crash.count("socket.frame.mid_frame"));
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "ipc/pipe/io.h"
 
 namespace ipc::socket {
+IPCLAB_CHAOS_NAMESPACE_BEGIN
 namespace {
 
 sys::Result<bool> WaitEvents(int fd, short events, sys::Deadline deadline) {
@@ -160,6 +161,7 @@ sys::Result<sys::Fd> Accept(int listen_fd, sys::Deadline deadline) {
     if (fd >= 0) {
       sys::Fd owned(fd);
       if (auto ok = sys::SetNonBlocking(fd, false); !ok) return std::unexpected(ok.error());
+      IPCLAB_CRASH_POINT("socket.accept.accepted");
       return owned;
     }
     // EAGAIN: another acceptor took it; ECONNABORTED: the client gave up. Wait for the next one.
@@ -337,6 +339,7 @@ sys::Result<std::optional<wire::Frame>> FrameReader::Next(sys::Deadline deadline
     auto f = decoder_.Next();
     if (!f) return std::unexpected(f.error());
     if (*f) return f;
+    if (decoder_.buffered() > 0) IPCLAB_CRASH_POINT("socket.frame.mid_frame");
     auto n = pipe::ReadSome(fd_, buf_, deadline);
     if (!n) return std::unexpected(n.error());
     if (*n == 0) {
@@ -355,7 +358,15 @@ sys::Status SendFrame(int fd, uint16_t type, std::span<const std::byte> payload,
                       sys::Deadline deadline) {
   auto f = wire::Encode(type, payload, flags);
   if (!f) return std::unexpected(f.error());
+#ifdef IPCLAB_CHAOS
+  // Two writes, so that a death can fall between the header and the body.
+  std::span<const std::byte> frame(*f);
+  if (auto ok = SendAll(fd, frame.first(wire::kHeaderSize), deadline); !ok) return ok;
+  IPCLAB_CRASH_POINT("socket.frame.between_header_and_body");
+  return SendAll(fd, frame.subspan(wire::kHeaderSize), deadline);
+#else
   return SendAll(fd, *f, deadline);
+#endif
 }
 
 sys::Status HalfClose(int fd) {
@@ -511,4 +522,5 @@ void UdpEchoServer::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+IPCLAB_CHAOS_NAMESPACE_END
 }  // namespace ipc::socket

@@ -24,6 +24,13 @@
 //   2. the peer finishes what it owes (e.g. echoes the requests it has read), then half-closes too;
 //   3. each side reads until EOF and only then closes (DrainAndClose does 3 with a deadline).
 // Datagram sockets have no connection: their protocol is a frame with wire::kFlagShutdown.
+//
+// Chaos points (ipc/chaos/chaos.h; compiled in only in the `socket_chaos` variant, which sends a
+// frame's header and body in two writes so a death can fall between them):
+//   socket.frame.between_header_and_body  crash  SendFrame: header written, body not yet
+//   socket.frame.mid_frame                crash  FrameReader::Next: part of a frame read (a frame's
+//                                                header without all of its body, or less)
+//   socket.accept.accepted                crash  Accept: connection taken, not yet returned
 #pragma once
 
 #include <netinet/in.h>
@@ -40,6 +47,7 @@
 #include <vector>
 
 #include "ipc/audit/names.h"
+#include "ipc/chaos/chaos.h"
 #include "ipc/sync/thread_annotations.h"
 #include "ipc/sys/deadline.h"
 #include "ipc/sys/fd.h"
@@ -47,6 +55,7 @@
 #include "ipc/wire/wire.h"
 
 namespace ipc::socket {
+IPCLAB_CHAOS_NAMESPACE_BEGIN
 
 enum class Kind { kStream, kSeqPacket, kDatagram };
 int SocketType(Kind kind);
@@ -215,4 +224,5 @@ class UdpEchoServer {
   std::thread thread_;
 };
 
+IPCLAB_CHAOS_NAMESPACE_END
 }  // namespace ipc::socket

@@ -188,19 +188,35 @@ sys::Status SysvSemaphoreSet::Op(int index, short delta, bool undo, bool nowait,
   }
   sembuf op{static_cast<unsigned short>(index), delta,
             static_cast<short>((undo ? SEM_UNDO : 0) | (nowait ? IPC_NOWAIT : 0))};
+  return Semop(std::span(&op, 1), deadline);
+}
+
+sys::Status SysvSemaphoreSet::Semop(std::span<sembuf> ops, sys::Deadline deadline) {
   sys::Result<int> r;
   if (deadline.is_never()) {
-    r = sys::Retry("semop", Object(), [&] { return ::semop(id_, &op, 1); });
+    r = sys::Retry("semop", Object(), [&] { return ::semop(id_, ops.data(), ops.size()); });
   } else {
     // semtimedop takes a relative timeout: recomputed from the deadline after each EINTR.
     r = sys::RetryUntil("semtimedop", Object(), deadline, [&](sys::Deadline d) {
       timespec rel = d.relative_timespec();
-      return ::semtimedop(id_, &op, 1, &rel);
+      return ::semtimedop(id_, ops.data(), ops.size(), &rel);
     });
     if (!r && r.error().err == EAGAIN) r = sys::Fail("semtimedop", Object(), ETIMEDOUT);
   }
   if (!r) return std::unexpected(r.error());
   return {};
+}
+
+sys::Status SysvSemaphoreSet::ApplyUntil(std::span<const Change> changes, sys::Deadline deadline, bool undo) {
+  std::vector<sembuf> ops;
+  for (const Change& c : changes) {
+    if (c.index < 0 || c.index >= count_) {
+      return sys::Fail("semop", Object(), EINVAL, fmt::format("index {} of {}", c.index, count_));
+    }
+    ops.push_back({static_cast<unsigned short>(c.index), c.delta, static_cast<short>(undo ? SEM_UNDO : 0)});
+  }
+  if (ops.empty()) return {};
+  return Semop(ops, deadline);
 }
 
 sys::Status SysvSemaphoreSet::Post(int index, bool undo) {

@@ -17,8 +17,10 @@
 #pragma once
 
 #include <semaphore.h>
+#include <sys/sem.h>
 
 #include <chrono>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -121,9 +123,20 @@ class SysvSemaphoreSet {
   }
   sys::Result<int> Value(int index = 0);
 
+  // Several changes made atomically by one semop: all of them, when every decrement can go,
+  // else none (it blocks until the deadline: ETIMEDOUT). A wait and a record of it in one step,
+  // e.g. {free slots -1, "I hold a slot" +1}: no crash can fall between them, so whoever repairs
+  // after a death knows exactly what the dead process held.
+  struct Change {
+    int index;
+    short delta;
+  };
+  sys::Status ApplyUntil(std::span<const Change> changes, sys::Deadline deadline, bool undo = false);
+
  private:
   SysvSemaphoreSet(int id, int count, bool owner) : id_(id), count_(count), owner_(owner) {}
   sys::Status Op(int index, short delta, bool undo, bool nowait, sys::Deadline deadline);
+  sys::Status Semop(std::span<sembuf> ops, sys::Deadline deadline);
   std::string Object() const;
   int id_ = -1;
   int count_ = 0;

@@ -177,6 +177,23 @@ TEST(SysvSemaphoreSet, UndoReleasesTheHoldOfAKilledProcess) {
   EXPECT_TRUE(set->WaitFor(milliseconds(100), 0).has_value());
 }
 
+TEST(SysvSemaphoreSet, ApplyChangesSeveralSemaphoresAtomically) {
+  auto set = SysvSemaphoreSet::Create("apply", 3, 0);
+  ASSERT_TRUE(set.has_value());
+  ASSERT_TRUE(set->Post(0).has_value());
+  // Semaphore 1 is 0: the whole change waits, semaphore 0 keeps its count.
+  const SysvSemaphoreSet::Change blocked[] = {{0, -1}, {1, -1}, {2, 1}};
+  EXPECT_EQ(set->ApplyUntil(blocked, sys::Deadline::After(milliseconds(20))).error().err, ETIMEDOUT);
+  EXPECT_EQ(*set->Value(0), 1);
+  EXPECT_EQ(*set->Value(2), 0);
+  const SysvSemaphoreSet::Change take[] = {{0, -1}, {2, 1}};
+  ASSERT_TRUE(set->ApplyUntil(take, sys::Deadline::After(milliseconds(100))).has_value());
+  EXPECT_EQ(*set->Value(0), 0);
+  EXPECT_EQ(*set->Value(2), 1);
+  const SysvSemaphoreSet::Change bad[] = {{3, 1}};
+  EXPECT_EQ(set->ApplyUntil(bad, sys::Deadline::Never()).error().err, EINVAL);
+}
+
 TEST(SysvSemaphoreSet, WithoutUndoAHandOffOutlivesThePoster) {
   auto set = SysvSemaphoreSet::Create("handoff", 1, 0);
   ASSERT_TRUE(set.has_value());
