@@ -565,7 +565,7 @@ void Schedule(Thread* me) {
       }
     }
     if (n > 0) break;
-    if (!AdvanceTime()) ReportHang();
+    if (!AdvanceTime() && !RetryKernelWaiters()) ReportHang();
   }
   std::size_t pick = 0;
   if (n > 1) {
