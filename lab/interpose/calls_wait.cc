@@ -11,7 +11,9 @@
 // semctl/msgctl that changes or removes it, a kill for a signal set) or a process ending wakes
 // it, then tries again. Before trying, processes that ended under control are waited for until
 // the kernel has really finished them (so their file locks and SEM_UNDO adjustments are gone).
-// When nothing can run, the run ends at once: a wait on a file lock or a semaphore set is a
+// When nothing can run, each waiter first gets one extra try in its wait (a lock released by a
+// call the library does not see, e.g. glibc's own close inside fclose), then the run ends at
+// once: a wait on a file lock or a semaphore set is a
 // `deadlock` (with the wait-for cycle across processes of file locks, from /proc/locks), a wait on
 // a queue or a signal set a `hang`; the report names the object and who holds it (the lock's
 // holders, the processes that have the queue open for the other direction, the semaphore values).
@@ -66,6 +68,8 @@ using FlockFn = int (*)(int, int);
 using FcntlFn = int (*)(int, int, ...);
 using KillFn = int (*)(pid_t, int);
 using SigtimedwaitFn = int (*)(const sigset_t*, siginfo_t*, const struct timespec*);
+using SigwaitFn = int (*)(const sigset_t*, int*);
+using SigwaitinfoFn = int (*)(const sigset_t*, siginfo_t*);
 
 struct RealWait {
   MqTimedsendFn mq_timedsend;
@@ -80,6 +84,8 @@ struct RealWait {
   FcntlFn fcntl, fcntl64;
   KillFn kill;
   SigtimedwaitFn sigtimedwait;
+  SigwaitFn sigwait;
+  SigwaitinfoFn sigwaitinfo;
 } rw;
 
 void ResolveWait() {
@@ -99,6 +105,8 @@ void ResolveWait() {
   Resolve(rw.fcntl64, "fcntl64");
   Resolve(rw.kill, "kill");
   Resolve(rw.sigtimedwait, "sigtimedwait");
+  Resolve(rw.sigwait, "sigwait");
+  Resolve(rw.sigwaitinfo, "sigwaitinfo");
   done.store(true, std::memory_order_release);
 }
 
@@ -221,6 +229,7 @@ long WaitFor(Thread* me, Call call, std::uintptr_t key, Caller where, std::uint6
     long r = attempt();
     if (r >= 0 || errno != busy) {
       int saved = errno;
+      me->last_try = false;
       if (r >= 0) WakePipeWaiters(key);
       errno = saved;
       return r;
@@ -230,6 +239,7 @@ long WaitFor(Thread* me, Call call, std::uintptr_t key, Caller where, std::uint6
     me->deadline = deadline;
     Block(me, State::kKernel, key, call, where);
     me->deadline = 0;
+    if (me->timed_out || me->interrupted) me->last_try = false;
     if (me->timed_out) {
       me->timed_out = false;
       errno = timeout_errno;
@@ -523,6 +533,18 @@ bool AppendKernelWait(const Thread* t, std::size_t& used) {
   return false;
 }
 
+bool RetryKernelWaiters() {
+  bool any = false;
+  for (std::uint32_t i = 0; i < sched.thread_count; ++i) {
+    Thread* t = sched.threads[i];
+    if (t->state != State::kKernel || t->woken || t->last_try) continue;
+    t->last_try = true;
+    t->woken = true;
+    any = true;
+  }
+  return any;
+}
+
 bool AppendKernelCycle(std::size_t& used) {
   char name[24], obj[96];
   for (std::uint32_t i = 0; i < sched.thread_count; ++i) {
@@ -785,17 +807,11 @@ int kill(pid_t pid, int signo) {
 
 int sigwait(const sigset_t* set, int* signo) {
   Thread* me = Controlled();
+  if (me == nullptr) return rw.sigwait(set, signo);
   siginfo_t info;
-  if (me == nullptr) {
-    int r;
-    do r = rw.sigtimedwait(set, &info, nullptr); while (r < 0 && errno == EINTR);  // sigwait never fails with EINTR
-    if (r < 0) return errno;
-    *signo = r;
-    return 0;
-  }
   int r;
   do r = SigWait(me, Call::kSigwait, set, &info, nullptr, Here(__builtin_return_address(0)));
-  while (r < 0 && errno == EINTR);
+  while (r < 0 && errno == EINTR);  // sigwait never fails with EINTR
   if (r < 0) return errno;
   *signo = r;
   return 0;
@@ -803,7 +819,7 @@ int sigwait(const sigset_t* set, int* signo) {
 
 int sigwaitinfo(const sigset_t* set, siginfo_t* info) {
   Thread* me = Controlled();
-  if (me == nullptr) return rw.sigtimedwait(set, info, nullptr);
+  if (me == nullptr) return rw.sigwaitinfo(set, info);
   return SigWait(me, Call::kSigwaitinfo, set, info, nullptr, Here(__builtin_return_address(0)));
 }
 

@@ -329,7 +329,10 @@ bool Enabled(const Thread* t) {
   return false;
 }
 
-void AppendDiagnosis(std::size_t& used, const char* fmt, ...) {
+namespace {
+
+void Appendf(std::size_t& used, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+void Appendf(std::size_t& used, const char* fmt, ...) {
   char* buf = sched.file->header.diagnosis;
   if (used + 1 >= lab::interpose::kDiagnosisBytes) return;
   va_list ap;
@@ -338,6 +341,17 @@ void AppendDiagnosis(std::size_t& used, const char* fmt, ...) {
   va_end(ap);
   if (n > 0) used = std::min<std::size_t>(used + static_cast<std::size_t>(n),
                                           lab::interpose::kDiagnosisBytes - 1);
+}
+
+}  // namespace
+
+void AppendDiagnosis(std::size_t& used, const char* fmt, ...) {
+  char text[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(text, sizeof text, fmt, ap);
+  va_end(ap);
+  Appendf(used, "%s", text);
 }
 
 namespace {
@@ -372,18 +386,18 @@ void AppendPipeHolders(std::size_t& used, std::uint64_t ino, bool writers) {
       long mode = flags != nullptr ? strtol(flags + 6, nullptr, 8) & O_ACCMODE : O_RDWR;
       bool match = writers ? (mode == O_WRONLY || mode == O_RDWR) : (mode == O_RDONLY || mode == O_RDWR);
       if (!match) continue;
-      AppendDiagnosis(used, "%s p%u (pid %d) fd %d", any ? "," : "", i, p.pid, fd);
+      Appendf(used, "%s p%u (pid %d) fd %d", any ? "," : "", i, p.pid, fd);
       any = true;
     }
   }
-  if (!any) AppendDiagnosis(used, " nobody (a process outside the tree?)");
+  if (!any) Appendf(used, " nobody (a process outside the tree?)");
 }
 
 // No thread can run and none sleeps: write the wait-for state and end the run (the whole tree)
 // at once.
 [[noreturn]] void ReportHang() {
   std::size_t used = 0;
-  bool lost = false, pipe = false;  // pipe: some thread waits on a channel (pipe, queue, signal)
+  bool lost = false, pipe = false;
   for (std::uint32_t i = 0; i < sched.thread_count; ++i) {
     Thread* t = sched.threads[i];
     if (t->state == State::kCond && sched.lost_signals.contains(t->object)) lost = true;
@@ -396,12 +410,12 @@ void AppendPipeHolders(std::size_t& used, std::uint64_t ino, bool writers) {
     if (t->state == State::kDone) continue;
     const char* where = t->blocked_caller_in_exe ? "exe" : "abs";
     if (t->state == State::kChild) {
-      AppendDiagnosis(used, "thread %s blocked in %s(%ld) @%s:%lx", ThreadName(t, name),
+      Appendf(used, "thread %s blocked in %s(%ld) @%s:%lx", ThreadName(t, name),
               lab::interpose::kCallNames[static_cast<int>(t->blocked_call)],
               static_cast<long>(static_cast<std::intptr_t>(t->object)), where,
               static_cast<unsigned long>(t->blocked_caller));
     } else {
-      AppendDiagnosis(used, "thread %s blocked in %s(%s) @%s:%lx", ThreadName(t, name),
+      Appendf(used, "thread %s blocked in %s(%s) @%s:%lx", ThreadName(t, name),
               lab::interpose::kCallNames[static_cast<int>(t->blocked_call)], DescribeObject(t->object, obj),
               where, static_cast<unsigned long>(t->blocked_caller));
     }
@@ -411,27 +425,27 @@ void AppendPipeHolders(std::size_t& used, std::uint64_t ino, bool writers) {
                           : m.owner == kUnknownOwner
                               ? "no controlled thread (its owner died, or a robust mutex made not recoverable)"
                               : "?";
-      AppendDiagnosis(used, " -- mutex %s is held by %s, locked @%s:%lx", DescribeObject(t->object, obj), owner,
+      Appendf(used, " -- mutex %s is held by %s, locked @%s:%lx", DescribeObject(t->object, obj), owner,
               m.caller_in_exe ? "exe" : "abs", static_cast<unsigned long>(m.caller));
     } else if (t->state == State::kCond) {
       if (const std::uint32_t* lost_count = sched.lost_signals.find(t->object)) {
-        AppendDiagnosis(used, " -- condvar %s was signalled %u time(s) while nobody waited on it",
+        Appendf(used, " -- condvar %s was signalled %u time(s) while nobody waited on it",
                 DescribeObject(t->object, obj), *lost_count);
       } else {
-        AppendDiagnosis(used, " -- nobody will signal condvar %s", DescribeObject(t->object, obj));
+        Appendf(used, " -- nobody will signal condvar %s", DescribeObject(t->object, obj));
       }
     } else if (t->state == State::kSem) {
-      AppendDiagnosis(used, " -- nobody will post semaphore %s", DescribeObject(t->object, obj));
+      Appendf(used, " -- nobody will post semaphore %s", DescribeObject(t->object, obj));
     } else if (t->state == State::kWait) {
-      AppendDiagnosis(used, " -- nobody will release %s %s", t->wait_what != nullptr ? t->wait_what : "object",
+      Appendf(used, " -- nobody will release %s %s", t->wait_what != nullptr ? t->wait_what : "object",
               DescribeObject(t->object, obj));
     } else if (t->state == State::kJoin) {
-      AppendDiagnosis(used, " -- waits for thread %s to end", ThreadName(sched.threads[t->object], name2));
+      Appendf(used, " -- waits for thread %s to end", ThreadName(sched.threads[t->object], name2));
     } else if (t->state == State::kChild) {
-      AppendDiagnosis(used, " -- waits for a child process to exit; live children:");
+      Appendf(used, " -- waits for a child process to exit; live children:");
       for (std::uint32_t k = 1; k < sched.proc_count; ++k) {
         const Proc& p = sched.procs[k];
-        if (p.parent == t->proc && !p.exited) AppendDiagnosis(used, " p%u (pid %d)", k, p.pid);
+        if (p.parent == t->proc && !p.exited) Appendf(used, " p%u (pid %d)", k, p.pid);
       }
     } else if (t->state == State::kPipe && t->io.count > 0) {
       char io[1024];
@@ -439,7 +453,7 @@ void AppendPipeHolders(std::size_t& used, std::uint64_t ino, bool writers) {
       AppendDiagnosis(used, "%s", io);
     } else if (t->state == State::kPipe) {
       bool reading = t->blocked_call == Call::kRead;
-      AppendDiagnosis(used, reading ? " -- %s is empty and its write end is still open in" :
+      Appendf(used, reading ? " -- %s is empty and its write end is still open in" :
                               " -- %s is full and its read end is open in",
               DescribeObject(t->object, obj));
       AppendPipeHolders(used, t->object & 0xffffffffffffu, reading);
@@ -448,10 +462,10 @@ void AppendPipeHolders(std::size_t& used, std::uint64_t ino, bool writers) {
     }
     for (auto& e : sched.mutexes) {
       if (e.used && e.value.owner == t->id && e.value.depth > 0) {
-        AppendDiagnosis(used, "; holds mutex %s", DescribeObject(e.key, obj));
+        Appendf(used, "; holds mutex %s", DescribeObject(e.key, obj));
       }
     }
-    AppendDiagnosis(used, "\n");
+    Appendf(used, "\n");
   }
   // The wait-for cycle among mutex waiters, if any.
   bool cycle = false;
@@ -466,12 +480,12 @@ void AppendPipeHolders(std::size_t& used, std::uint64_t ino, bool writers) {
       cur = sched.mutexes[sched.threads[cur]->object].owner;
     }
     if (cur == i && len > 1) {
-      AppendDiagnosis(used, "cycle:");
+      Appendf(used, "cycle:");
       for (std::uint32_t k = 0; k < len; ++k) {
-        AppendDiagnosis(used, " %s -[%s]->", ThreadName(sched.threads[path[k]], name),
+        Appendf(used, " %s -[%s]->", ThreadName(sched.threads[path[k]], name),
                 DescribeObject(sched.threads[path[k]]->object, obj));
       }
-      AppendDiagnosis(used, " %s\n", ThreadName(sched.threads[i], name));
+      Appendf(used, " %s\n", ThreadName(sched.threads[i], name));
       cycle = true;
     }
   }
@@ -607,7 +621,7 @@ void Schedule(Thread* me) {
       }
     }
     if (n > 0) break;
-    if (!AdvanceTime()) ReportHang();
+    if (!AdvanceTime() && !RetryKernelWaiters()) ReportHang();
   }
   std::size_t pick = 0;
   if (n > 1) {

@@ -134,6 +134,7 @@ struct Thread {
   bool woken = false;              // a cond/sem/pipe waiter that was signalled
   bool interrupted = false;        // a signal fault hit its blocking call
   int interrupt_signo = 0;         // ... that signal (0: the fault's SIGUSR1; else a program's kill)
+  bool last_try = false;           // kKernel: given its one extra try before a hang (calls_wait.cc)
   pthread_mutex_t* cond_mutex = nullptr;  // the mutex a cond waiter re-acquires (its process)
   std::uintptr_t cond_mutex_key = 0;      // ... and its ObjectKey
   // State::kWait: true once the wait is over (evaluated by the baton holder when it is in the
@@ -382,6 +383,10 @@ bool AppendKernelWait(const Thread* t, std::size_t& used);
 // The key of the file behind `fd` for file-lock waits (0 when fstat fails): closing a file
 // releases the process's fcntl locks on it, so close() wakes its waiters.
 std::uintptr_t FileLockKey(int fd);
+// Before a hang is reported: wakes the kernel-object waiters that have not had their one extra
+// try in their current wait (a lock released by a call the library does not see, e.g. fclose),
+// returning whether it woke any.
+bool RetryKernelWaiters();
 // Appends "cycle: ..." when file-lock waiters form a wait-for cycle across processes.
 bool AppendKernelCycle(std::size_t& used);
 // printf into the hang report's diagnosis at `used` (for the families' explanations).
