@@ -42,7 +42,6 @@
 #include <dlfcn.h>
 #include <signal.h>
 #include <pthread.h>
-#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -101,10 +100,7 @@ lab::RaceDetector& Detector() {
 // Maps the tree's shared detector; called before main (so before any fork). Without it (the
 // mapping failed) shared memory is checked like private memory, per process.
 void MapSharedDetector() {
-  long p = syscall(SYS_mmap, nullptr, sizeof(lab::FixedRaceDetector), long{PROT_READ | PROT_WRITE},
-                   long{MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE}, -1L, 0L);
-  if (p == -1 || (p < 0 && p > -4096)) return;
-  access_state.shared = new (reinterpret_cast<void*>(p)) lab::FixedRaceDetector();
+  if (void* p = RawMapShared(sizeof(lab::FixedRaceDetector))) access_state.shared = new (p) lab::FixedRaceDetector();
 }
 
 // Where an access was made, as the detectors' step (the exe offset stays valid in every process).

@@ -30,7 +30,6 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdarg.h>
-#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -168,18 +167,17 @@ struct Models {
 };
 Models* models = nullptr;
 
-// The shared models (a process-local copy when the segment cannot be mapped, or when first used
-// after a fork: then shared objects are modelled per process, as before this segment existed).
+// The shared models, mapped at load under exploration (resolve_at_load below), so before any
+// fork; a run that cannot map them ends with status 2 (an environment error).
 Models& M() {
   if (models == nullptr) {
-    long p = syscall(SYS_mmap, nullptr, sizeof(Models), long{PROT_READ | PROT_WRITE},
-                     long{MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE}, -1L, 0L);
-    if (p == -1 || (p < 0 && p > -4096)) {
+    void* p = RawMapShared(sizeof(Models));
+    if (p == nullptr) {
       static const char msg[] = "ipclab interpose: cannot map the rwlock/spinlock/barrier models\n";
       RawWrite(2, msg, sizeof msg - 1);
       syscall(SYS_exit_group, 2);
     }
-    models = new (reinterpret_cast<void*>(p)) Models();
+    models = new (p) Models();
   }
   return *models;
 }

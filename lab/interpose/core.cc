@@ -36,6 +36,13 @@ std::uint64_t naive_seed = 0;  // see Jitter()
 
 long RawWrite(int fd, const void* buf, std::size_t n) { return syscall(SYS_write, fd, buf, n); }
 
+void* RawMapShared(std::size_t bytes) {
+  // Every argument as a long: syscall() is variadic, and the kernel reads whole registers.
+  long p = syscall(SYS_mmap, nullptr, static_cast<long>(bytes), long{PROT_READ | PROT_WRITE},
+                   long{MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE}, -1L, 0L);
+  return p == -1 ? nullptr : reinterpret_cast<void*>(p);
+}
+
 void* ResolveSymbol(const char* name, const char* version) {
   void* p = version != nullptr ? dlvsym(RTLD_NEXT, name, version) : nullptr;
   if (p == nullptr) p = dlsym(RTLD_NEXT, name);

@@ -408,6 +408,10 @@ void NoteCreated(lab::interpose::ObjectType type, const char* name, int sysv_id)
 
 // Syscall-level helpers that never go through the interposed functions.
 long RawWrite(int fd, const void* buf, std::size_t n);
+// A MAP_SHARED anonymous segment of `bytes` (zeroed, pages allocated when touched) that forked
+// children inherit, mapped without the interposed mmap (it is the library's, not the program's);
+// nullptr when it cannot be mapped.
+void* RawMapShared(std::size_t bytes);
 
 // ---- happens-before, for the race detector of access.cc -----------------------------------
 // Every family reports the synchronization it models (lock/unlock, post/wait, create/join, ...)
