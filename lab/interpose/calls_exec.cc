@@ -151,6 +151,15 @@ int ControlledSpawn(Thread* me, pid_t* pid, char* const* envp, Caller where, Spa
   return 0;
 }
 
+// exec of `file` (searched in PATH when `search`, as execvp does) by the caller at `ret`.
+int Exec(const char* file, bool search, char* const* argv, char* const* envp, void* ret) {
+  ResolveExec();
+  auto exec = [&](char* const* e) { return search ? rx.execvpe(file, argv, e) : rx.execve(file, argv, e); };
+  Thread* me = Me();
+  if (me == nullptr) return exec(envp);
+  return ControlledExec(me, envp, Here(ret), exec);
+}
+
 // The arguments of execl/execle/execlp after `arg0`, up to the terminating null pointer (and
 // execle's envp after it).
 std::vector<char*> ListArgs(const char* arg0, va_list ap, char*** envp) {
@@ -160,111 +169,80 @@ std::vector<char*> ListArgs(const char* arg0, va_list ap, char*** envp) {
   return argv;
 }
 
+// posix_spawn (posix_spawnp when `search`) by the caller at `ret`.
+int Spawn(pid_t* pid, const char* file, bool search, const posix_spawn_file_actions_t* actions,
+          const posix_spawnattr_t* attr, char* const* argv, char* const* envp, void* ret) {
+  ResolveExec();
+  auto spawn = [&](pid_t* p, char* const* e) {
+    return (search ? rx.posix_spawnp : rx.posix_spawn)(p, file, actions, attr, argv, e);
+  };
+  Thread* me = Me();
+  if (me == nullptr) return spawn(pid, envp);
+  return ControlledSpawn(me, pid, envp, Here(ret), spawn);
+}
+
 }  // namespace
 }  // namespace lab::interpose::core
 
 using namespace lab::interpose::core;  // NOLINT: the C entry points below use the core throughout
-using lab::interpose::Call;
 
 // Built with -fvisibility=hidden: only the interposed functions are exported.
 #pragma GCC visibility push(default)
 extern "C" {
 
 int execve(const char* path, char* const argv[], char* const envp[]) {
-  ResolveExec();
-  Thread* me = Me();
-  if (me == nullptr) return rx.execve(path, argv, envp);
-  return ControlledExec(me, envp, Here(__builtin_return_address(0)),
-                        [&](char* const* e) { return rx.execve(path, argv, e); });
+  return Exec(path, false, argv, envp, __builtin_return_address(0));
 }
 
-int execv(const char* path, char* const argv[]) {
-  ResolveExec();
-  Thread* me = Me();
-  if (me == nullptr) return rx.execve(path, argv, environ);
-  return ControlledExec(me, environ, Here(__builtin_return_address(0)),
-                        [&](char* const* e) { return rx.execve(path, argv, e); });
-}
+int execv(const char* path, char* const argv[]) { return Exec(path, false, argv, environ, __builtin_return_address(0)); }
 
 int execvpe(const char* file, char* const argv[], char* const envp[]) {
-  ResolveExec();
-  Thread* me = Me();
-  if (me == nullptr) return rx.execvpe(file, argv, envp);
-  return ControlledExec(me, envp, Here(__builtin_return_address(0)),
-                        [&](char* const* e) { return rx.execvpe(file, argv, e); });
+  return Exec(file, true, argv, envp, __builtin_return_address(0));
 }
 
-int execvp(const char* file, char* const argv[]) {
-  ResolveExec();
-  Thread* me = Me();
-  if (me == nullptr) return rx.execvpe(file, argv, environ);
-  return ControlledExec(me, environ, Here(__builtin_return_address(0)),
-                        [&](char* const* e) { return rx.execvpe(file, argv, e); });
-}
-
-int fexecve(int fd, char* const argv[], char* const envp[]) {
-  ResolveExec();
-  Thread* me = Me();
-  if (me == nullptr) return rx.fexecve(fd, argv, envp);
-  return ControlledExec(me, envp, Here(__builtin_return_address(0)),
-                        [&](char* const* e) { return rx.fexecve(fd, argv, e); });
-}
+int execvp(const char* file, char* const argv[]) { return Exec(file, true, argv, environ, __builtin_return_address(0)); }
 
 int execl(const char* path, const char* arg0, ...) {
-  ResolveExec();
   va_list ap;
   va_start(ap, arg0);
   std::vector<char*> argv = ListArgs(arg0, ap, nullptr);
   va_end(ap);
-  Thread* me = Me();
-  if (me == nullptr) return rx.execve(path, argv.data(), environ);
-  return ControlledExec(me, environ, Here(__builtin_return_address(0)),
-                        [&](char* const* e) { return rx.execve(path, argv.data(), e); });
+  return Exec(path, false, argv.data(), environ, __builtin_return_address(0));
 }
 
 int execle(const char* path, const char* arg0, ...) {
-  ResolveExec();
   char** envp = nullptr;
   va_list ap;
   va_start(ap, arg0);
   std::vector<char*> argv = ListArgs(arg0, ap, &envp);
   va_end(ap);
-  Thread* me = Me();
-  if (me == nullptr) return rx.execve(path, argv.data(), envp);
-  return ControlledExec(me, envp, Here(__builtin_return_address(0)),
-                        [&](char* const* e) { return rx.execve(path, argv.data(), e); });
+  return Exec(path, false, argv.data(), envp, __builtin_return_address(0));
 }
 
 int execlp(const char* file, const char* arg0, ...) {
-  ResolveExec();
   va_list ap;
   va_start(ap, arg0);
   std::vector<char*> argv = ListArgs(arg0, ap, nullptr);
   va_end(ap);
+  return Exec(file, true, argv.data(), environ, __builtin_return_address(0));
+}
+
+int fexecve(int fd, char* const argv[], char* const envp[]) {
+  ResolveExec();
+  auto exec = [&](char* const* e) { return rx.fexecve(fd, argv, e); };
   Thread* me = Me();
-  if (me == nullptr) return rx.execvpe(file, argv.data(), environ);
-  return ControlledExec(me, environ, Here(__builtin_return_address(0)),
-                        [&](char* const* e) { return rx.execvpe(file, argv.data(), e); });
+  if (me == nullptr) return exec(envp);
+  return ControlledExec(me, envp, Here(__builtin_return_address(0)), exec);
 }
 
 int posix_spawn(pid_t* pid, const char* path, const posix_spawn_file_actions_t* actions,
                 const posix_spawnattr_t* attr, char* const argv[], char* const envp[]) {
-  ResolveExec();
-  Thread* me = Me();
-  if (me == nullptr) return rx.posix_spawn(pid, path, actions, attr, argv, envp);
-  return ControlledSpawn(me, pid, envp, Here(__builtin_return_address(0)), [&](pid_t* p, char* const* e) {
-    return rx.posix_spawn(p, path, actions, attr, argv, e);
-  });
+  return Spawn(pid, path, false, actions, attr, argv, envp, __builtin_return_address(0));
 }
 
 int posix_spawnp(pid_t* pid, const char* file, const posix_spawn_file_actions_t* actions,
                  const posix_spawnattr_t* attr, char* const argv[], char* const envp[]) {
-  ResolveExec();
-  Thread* me = Me();
-  if (me == nullptr) return rx.posix_spawnp(pid, file, actions, attr, argv, envp);
-  return ControlledSpawn(me, pid, envp, Here(__builtin_return_address(0)), [&](pid_t* p, char* const* e) {
-    return rx.posix_spawnp(p, file, actions, attr, argv, e);
-  });
+  return Spawn(pid, file, true, actions, attr, argv, envp, __builtin_return_address(0));
 }
 
 }  // extern "C"

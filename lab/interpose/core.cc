@@ -827,20 +827,24 @@ bool ShareSchedulerState() {
 }
 
 // An exec'd image or a posix_spawn'd child (kJoinEnv = "<fd>:<thread id>"): maps the tree's
-// segment and continues as that thread. An exec ended the image's other threads; the kernel
-// closed its close-on-exec descriptors (pipe readers elsewhere may see EOF).
+// segment and continues as that thread. Nothing shared is written before it holds the baton.
 Thread* JoinTree(const char* join) {
   int fd = -1;
   unsigned id = 0;
   if (sscanf(join, "%d:%u", &fd, &id) != 2 || !MapSchedulerSegment(fd) || id >= sched.thread_count) return nullptr;
   Thread* t = sched.threads[id];
   my_proc = t->proc;
+  return t;
+}
+
+// After an exec, under the baton: the image's other threads ended with the old image, and the
+// kernel closed its close-on-exec descriptors (pipe readers elsewhere may see EOF).
+void EndOldImage(Thread* t) {
   for (std::uint32_t i = 0; i < sched.thread_count; ++i) {
     Thread* other = sched.threads[i];
     if (other != t && other->proc == my_proc) other->state = State::kDone;
   }
   WakePipeWaiters(0);
-  return t;
 }
 
 // Whether this image runs the program's own executable (its return addresses are then offsets
@@ -892,7 +896,7 @@ void Init() {
   image.tsan_start = dlsym(RTLD_DEFAULT, "__tsan_thread_start_func");
   image.deferred_start = image.tsan || dlsym(RTLD_DEFAULT, "__asan_init") != nullptr;
   if (joined == nullptr) sched.seed = EnvU64("IPCLAB_EXPLORE_SEED", 1);
-  if (const char* faults = getenv("IPCLAB_EXPLORE_FAULTS"); faults != nullptr) {
+  if (const char* faults = getenv("IPCLAB_EXPLORE_FAULTS"); faults != nullptr && joined == nullptr) {
     std::string_view f = faults;
     if (f.find("kill") != std::string_view::npos) sched.fault_kinds |= kFaultKill;
     if (f.find("signal") != std::string_view::npos) sched.fault_kinds |= kFaultSignal;
@@ -919,8 +923,8 @@ void Init() {
   }
   if (joined != nullptr) {
     self = joined;
-    sched.active = true;
     WaitBaton(joined);  // a spawned child waits for its turn; an exec'd thread holds the baton
+    EndOldImage(joined);
     return;
   }
   sched.proc_count = 1;

@@ -18,6 +18,9 @@
 #include <unistd.h>
 
 enum { kMessage = 8 };
+// Every message is kMessage bytes, NUL-padded.
+static const char kPing[kMessage] = "ping";
+static const char kPong[kMessage] = "pong";
 
 static int Listen(const struct sockaddr_un* addr, socklen_t len) {
   int l = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -47,7 +50,7 @@ static void Serve(int l) {
   char buf[kMessage];
   ssize_t n = recv(s, buf, kMessage, MSG_WAITALL);
   assert(n == kMessage && strcmp(buf, "ping") == 0);
-  n = send(s, "pong", kMessage, 0);
+  n = send(s, kPong, kMessage, 0);
   assert(n == kMessage);
   _exit(0);
 }
@@ -71,7 +74,7 @@ int main(void) {
   assert(s >= 0);
   int rc = connect(s, (const struct sockaddr*)&addr, len);
   assert(rc == 0 && "the server was not listening yet");
-  ssize_t n = send(s, "ping", kMessage, 0);
+  ssize_t n = send(s, kPing, kMessage, 0);
   assert(n == kMessage);
   char buf[kMessage];
   n = recv(s, buf, kMessage, MSG_WAITALL);

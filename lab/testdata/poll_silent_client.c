@@ -14,6 +14,10 @@
 #include <unistd.h>
 
 enum { kClients = 2, kMessage = 8 };
+// Every message is kMessage bytes, NUL-padded.
+static const char kRequest[kMessage] = "request";
+static const char kAnswer[kMessage] = "answer";
+static const char kNews[kMessage] = "news";
 
 static void Client(int s) {
   char buf[kMessage];
@@ -23,7 +27,7 @@ static void Client(int s) {
   } else
 #endif
   {
-    ssize_t sent = send(s, "request", kMessage, 0);
+    ssize_t sent = send(s, kRequest, kMessage, 0);
     assert(sent == kMessage);
     do {
       ssize_t n = recv(s, buf, kMessage, MSG_WAITALL);
@@ -66,12 +70,12 @@ int main(void) {
       char buf[kMessage];
       ssize_t n = recv(fds[i].fd, buf, kMessage, MSG_WAITALL);
       assert(n == kMessage && "a client hung up without a request");
-      n = send(fds[i].fd, "answer", kMessage, 0);
+      n = send(fds[i].fd, kAnswer, kMessage, 0);
       assert(n == kMessage);
       fds[i].fd = -1;
       ++served;
       for (int j = 0; j < kClients; ++j) {
-        if (fds[j].fd >= 0) send(fds[j].fd, "news", kMessage, 0);
+        if (fds[j].fd >= 0) send(fds[j].fd, kNews, kMessage, 0);
       }
     }
   }

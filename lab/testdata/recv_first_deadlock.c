@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 enum { kMessage = 8 };
+// Every message is kMessage bytes, NUL-padded.
+static const char kValue[kMessage] = "value";
 
 static ssize_t Receive(int s, char* buf) {
   struct iovec iov = {buf, kMessage};
@@ -23,8 +25,8 @@ static ssize_t Receive(int s, char* buf) {
 }
 
 static void Request(int s) {
-  char head[] = "get", tail[] = "";
-  struct iovec iov[2] = {{head, 4}, {tail, kMessage - 4}};
+  char request[kMessage] = "get";  // sent in two pieces
+  struct iovec iov[2] = {{request, 4}, {request + 4, kMessage - 4}};
   struct msghdr msg = {0};
   msg.msg_iov = iov;
   msg.msg_iovlen = 2;
@@ -43,7 +45,7 @@ int main(void) {
     char buf[kMessage];
     ssize_t n = recvfrom(sv[1], buf, kMessage, MSG_WAITALL, NULL, NULL);
     assert(n == kMessage && strcmp(buf, "get") == 0);
-    n = sendto(sv[1], "value", kMessage, 0, NULL, 0);
+    n = sendto(sv[1], kValue, kMessage, 0, NULL, 0);
     assert(n == kMessage);
     _exit(0);
   }
