@@ -10,8 +10,9 @@
 #   <target>.dict              the dictionary its options name, when it has one
 # Sources are compiled directly (include path: the repository root) in $WORK, each once, with
 # make -j$JOBS; a target's sources are its fuzzer plus, transitively, the foo.cc beside every
-# repository header foo.h it includes (the Google layout every ipclab library follows). System
-# libraries: {fmt}, librt, pthreads; nlohmann-json and CLI11 are header-only.
+# repository header foo.h it includes (the Google layout every ipclab library follows) and the
+# header-less siblings that implement part of foo.h. System libraries: {fmt}, librt, pthreads;
+# nlohmann-json and CLI11 are header-only.
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 : "${CC:?}" "${CXX:?}" "${LIB_FUZZING_ENGINE:?}" "${OUT:?}"
@@ -27,7 +28,22 @@ else
   for o in fuzz/*_fuzzer.options; do targets+=("$(basename "$o" .options)"); done
 fi
 
-# The sources a target links: its fuzzer and the .cc beside each repository header it reaches.
+# The .cc files that implement header $1: foo.cc beside foo.h, and the sibling .cc files without a
+# header of their own that include it (stress/targets_ring.cc implements part of stress/targets.h);
+# never a test, benchmark, fuzzer or a file with main().
+implementations_of() {
+  local h=$1 cc
+  [[ -f ${h%.h}.cc ]] && echo "${h%.h}.cc"
+  for cc in "$(dirname "$h")"/*.cc; do
+    [[ -f $cc && $cc != "${h%.h}.cc" && ! -f ${cc%.cc}.h ]] || continue
+    [[ $cc =~ _(test|fuzzer|bench|benchmark|main)\.cc$ ]] && continue
+    grep -qE "^[[:space:]]*#[[:space:]]*include[[:space:]]+\"$h\"" "$cc" || continue
+    grep -qE '^(int main\(|BENCHMARK_MAIN)' "$cc" || echo "$cc"
+  done
+}
+
+# The sources a target links: its fuzzer and the implementations of each repository header it
+# reaches, transitively.
 sources_of() {
   local -A seen=()
   local queue=("fuzz/$1.cc") out=("fuzz/$1.cc") f inc cc
@@ -36,10 +52,11 @@ sources_of() {
     for inc in $(sed -nE 's/^[[:space:]]*#[[:space:]]*include[[:space:]]+"([^"]+)".*/\1/p' "$f"); do
       [[ -f $inc && -z ${seen[$inc]:-} ]] || continue
       seen[$inc]=1; queue+=("$inc")
-      cc=${inc%.h}.cc
-      if [[ $inc == *.h && -f $cc && -z ${seen[$cc]:-} ]]; then
+      [[ $inc == *.h ]] || continue
+      for cc in $(implementations_of "$inc"); do
+        [[ -z ${seen[$cc]:-} ]] || continue
         seen[$cc]=1; queue+=("$cc"); out+=("$cc")
-      fi
+      done
     done
   done
   printf '%s\n' "${out[@]}"

@@ -21,6 +21,7 @@
 #include <span>
 #include <vector>
 
+#include "fuzz/input_bytes.h"
 #include "ipc/ring/mpmc_buffer.h"
 #include "ipc/sync/robust_mutex.h"
 
@@ -43,21 +44,6 @@ struct GuardedArea {
   }
 };
 
-struct Input {
-  const uint8_t* p;
-  size_t n;
-  uint8_t Byte() {
-    if (n == 0) return 0;
-    --n;
-    return *p++;
-  }
-  uint64_t U64() {
-    uint64_t v = 0;
-    for (int i = 0; i < 8; ++i) v |= uint64_t{Byte()} << (8 * i);
-    return v;
-  }
-};
-
 // The control block starts with magic, version, slots, slot_bytes; the mutex and the two
 // condition variables follow from offset 64 (mpmc_buffer.cc); head, tail and recoveries after.
 constexpr size_t kSyncBegin = 64;
@@ -69,7 +55,7 @@ bool Expected(int err) { return err == EBADMSG || err == EMSGSIZE; }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static GuardedArea area;
-  Input in{data, size};
+  ipclab_fuzz::InputBytes in{data, size};
   uint32_t slots = 1 + in.Byte() % 8;
   static constexpr uint32_t kSlotSizes[] = {1, 8, 40, 100, 1000};
   uint32_t slot_bytes = kSlotSizes[in.Byte() % 5];

@@ -17,6 +17,7 @@
 #include <span>
 #include <vector>
 
+#include "fuzz/input_bytes.h"
 #include "ipc/ring/spsc_ring.h"
 
 namespace {
@@ -38,22 +39,11 @@ struct GuardedPage {
   }
 };
 
-struct Input {
-  const uint8_t* p;
-  size_t n;
-  uint8_t Byte() {
-    if (n == 0) return 0;
-    --n;
-    return *p++;
-  }
-  uint32_t U32() { return Byte() | Byte() << 8 | Byte() << 16 | uint32_t(Byte()) << 24; }
-};
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static GuardedPage guard;
-  Input in{data, size};
+  ipclab_fuzz::InputBytes in{data, size};
   uint32_t capacity = 64u << (in.Byte() % 5);  // 64 .. 1024
   size_t bytes = Ring::BytesFor(capacity);
   std::byte* start = guard.page + guard.page_size - bytes;  // 64-byte aligned: both are

@@ -14,18 +14,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fuzz/input_bytes.h"
 #include "lab/report/trace_event.h"
 
 namespace {
 
-struct Reader {
-  const uint8_t* p;
-  size_t n;
-  uint8_t Byte() {
-    if (n == 0) return 0;
-    --n;
-    return *p++;
-  }
+struct Reader : ipclab_fuzz::InputBytes {
   std::string Name() {
     size_t len = Byte() % 24;
     std::string s;
@@ -60,7 +54,7 @@ struct Expected {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > 4096) return 0;
-  Reader in{data, size};
+  Reader in{{data, size}};
   lab::TraceEventWriter w;
   std::vector<Expected> want;
   while (in.n > 0 && want.size() < 64) {
