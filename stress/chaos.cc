@@ -699,12 +699,12 @@ RunReport Chaos::Finish() {
     p.ops_per_second = static_cast<double>(p.ops) / std::max(seconds_ * 0.01, seconds_ - p.cpu_denied_seconds);
     r.operations += p.ops;
     r.signals_delivered += p.signals_received;
-    shares.push_back(p.ops_per_second);
+    shares.push_back(static_cast<double>(p.ops));
     r.participants.push_back(p);
   }
   r.jain_index = JainIndex(shares);
   std::map<std::string, std::vector<double>> by_role;
-  for (const auto& p : r.participants) by_role[p.role].push_back(p.ops_per_second);
+  for (const auto& p : r.participants) by_role[p.role].push_back(static_cast<double>(p.ops));
   for (const auto& [role, ops] : by_role) {
     r.jain_by_role[role] = JainIndex(ops);
     if (config_.min_role_jain > 0 && ops.size() > 1 && r.jain_by_role[role] < config_.min_role_jain &&
@@ -712,7 +712,7 @@ RunReport Chaos::Finish() {
       AddFinding("starvation",
                  fmt::format("the {}s' Jain fairness index is {:.3f}, below the bound {:.2f}", role,
                              r.jain_by_role[role], config_.min_role_jain),
-                 fmt::format("their operations per second not denied a CPU: {:.1f}", fmt::join(ops, ", ")));
+                 fmt::format("their operation counts: {}", fmt::join(ops, ", ")));
     }
   }
   if (config_.min_share > 0 && findings_.empty()) {
@@ -720,7 +720,7 @@ RunReport Chaos::Finish() {
       const ParticipantStats& p = r.participants[i];
       AddFinding("starvation",
                  fmt::format("{}#{} did {} operations ({:.1f}/s of the {:.1f} s it was not denied a CPU), below {:.0f}% "
-                             "of the mean rate (Jain index {:.3f})",
+                             "of the mean (Jain index {:.3f})",
                              p.role, i, p.ops, p.ops_per_second, seconds_ - p.cpu_denied_seconds,
                              config_.min_share * 100, r.jain_index),
                  fmt::format("its wait p99 {} ns, max {} ns", p.wait_p99_ns, p.wait_max_ns));

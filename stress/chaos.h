@@ -38,12 +38,12 @@
 // id from RegisterLock), a few atomic stores into the chaos segment, so the driver can say who
 // holds what without stopping anyone.
 //
-// Finish() computes per-participant operation counts, wait-time percentiles and Jain's fairness
-// index, all over each participant's throughput per second it was not denied a CPU (ops / (run
-// time - run-queue wait)): a process the machine or a nice shuffle kept off the CPU is not
-// starved by the algorithm, one blocked on a lock is. A starvation finding when a participant's
-// throughput is below `min_share` of the mean (or a role's Jain index below `min_role_jain`);
-// then it audits IPC objects of this session: anything still alive (besides what
+// Finish() computes per-participant operation counts, wait-time percentiles, time denied a CPU
+// and Jain's fairness index over the operation counts (starvation finding when a participant's
+// count is below `min_share` of the mean, or a role's Jain index below `min_role_jain`; runs that
+// judge starvation get no nice shuffle, which would make the verdict the driver's). Counts, not
+// rates per CPU-available second: where progress depends on others (a philosopher on its
+// neighbours) a participant's own run-queue wait says nothing about its share. Then it audits IPC objects of this session: anything still alive (besides what
 // `keep_objects` lists) is removed and reported as `ipc-leak`.
 #pragma once
 
@@ -118,7 +118,7 @@ struct ParticipantStats {
   std::uint64_t thread_signals_received = 0;  // on a thread other than the main one
   std::uint64_t wait_p50_ns = 0, wait_p99_ns = 0, wait_max_ns = 0;
   double cpu_denied_seconds = 0;  // runnable but waiting for a CPU (all incarnations)
-  double ops_per_second = 0;      // ops per second it was not denied a CPU (starvation judged on it)
+  double ops_per_second = 0;      // ops per second it was not denied a CPU (for the report)
 };
 
 struct RunReport {

@@ -584,22 +584,27 @@ void AddProblemTargets(std::vector<Target>& out) {
                                 "problems/readers_writers on a robust mutex + futex condvar, killed and respawned "
                                 "(per-participant records; a dead writer's write rolled forward); no writer with "
                                 "readers, no torn read, no lost update; each role's Jain index >= 0.5, nobody below "
-                                "5% of the mean",
+                                "25% of the mean",
                  .configure = [storm](ChaosConfig& c) {
                    storm(c);
-                   c.min_share = 0.05;
+                   // The fair lock gives everyone about the mean (Jain >= 0.98 over 10-minute
+                   // campaigns); starved writers get 1-6 % of it (5 % was too close under TSan).
+                   c.min_share = 0.25;
                    c.min_role_jain = 0.5;
                  },
                  .run = [](Chaos& c) { return RunReadersWriters(c, false); }});
   out.push_back({.name = "planted/rw_reader_preference",
                  .description = "planted bug: readers enter whenever no writer is inside; overlapping readers "
-                                "starve the writers (starvation: a writer below 5% of the mean)",
+                                "starve the writers (starvation: a writer below 25% of the mean)",
                  .planted = true,
                  .expected_kind = "starvation",
                  .twin = "readers_writers",
+                 // Judged over the whole run: under a sanitizer on a loaded machine 2 s held too few
+                 // operations (519) for the readers to overlap all the time.
+                 .test_duration = std::chrono::milliseconds(6000),
                  .configure = [storm](ChaosConfig& c) {
                    storm(c);
-                   c.min_share = 0.05;
+                   c.min_share = 0.25;
                    c.min_role_jain = 0.5;
                  },
                  .run = [](Chaos& c) { return RunReadersWriters(c, true); }});
