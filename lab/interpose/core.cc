@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "lab/strategy/dfs.h"
 #include "lab/strategy/pct.h"
 #include "lab/strategy/random.h"
 
@@ -473,6 +474,10 @@ std::size_t Choose(lab::Choices& c) {
   std::size_t pick = sched.strategy->Pick(c) % c.count;
   if (sched.choices < lab::interpose::kMaxChoices) {
     sched.file->choices[sched.choices] = static_cast<std::uint32_t>(pick);
+    const lab::DfsPoint point = lab::DfsStrategy::PointOf(c);
+    sched.file->choice_alternatives[sched.choices] = static_cast<std::uint16_t>(c.count);
+    sched.file->choice_current[sched.choices] =
+        point.current ? static_cast<std::uint16_t>(*point.current) : lab::interpose::kNoCurrent;
   }
   ++sched.choices;
   sched.file->header.choice_count = static_cast<std::uint32_t>(sched.choices);
@@ -502,24 +507,35 @@ bool MaybeInjectFault(Thread* me) {
   }
   const std::uint32_t n = nk + ns;
   if (n == 0) return false;
-  if (sched.fault_countdown < 0) {
-    lab::Choices c;
-    c.kind = lab::Choices::Kind::kValue;
-    c.count = kFaultHorizon + 1;
-    c.current = me->id;
-    c.current_enabled = true;
-    sched.fault_countdown = static_cast<std::int64_t>(Choose(c));
-    if (sched.fault_countdown == kFaultHorizon) sched.fault_countdown = 1 << 30;  // no fault this run
-  }
-  if (sched.fault_countdown-- > 0) return false;
   std::size_t pick = 0;
-  if (n > 1) {
+  if (sched.fault_each_point) {
+    // dfs: one choice at every point where a fault is possible, 0 none and i target i-1, which
+    // DFS enumerates exactly (many countdown values would give one schedule).
     lab::Choices c;
     c.kind = lab::Choices::Kind::kValue;
-    c.count = n;
+    c.count = n + 1;
     c.current = me->id;
-    c.current_enabled = true;
     pick = Choose(c);
+    if (pick-- == 0) return false;
+  } else {
+    if (sched.fault_countdown < 0) {
+      lab::Choices c;
+      c.kind = lab::Choices::Kind::kValue;
+      c.count = kFaultHorizon + 1;
+      c.current = me->id;
+      c.current_enabled = true;
+      sched.fault_countdown = static_cast<std::int64_t>(Choose(c));
+      if (sched.fault_countdown == kFaultHorizon) sched.fault_countdown = 1 << 30;  // no fault this run
+    }
+    if (sched.fault_countdown-- > 0) return false;
+    if (n > 1) {
+      lab::Choices c;
+      c.kind = lab::Choices::Kind::kValue;
+      c.count = n;
+      c.current = me->id;
+      c.current_enabled = true;
+      pick = Choose(c);
+    }
   }
   ++sched.faults_done;
   sched.file->header.faults = sched.faults_done;
@@ -749,14 +765,18 @@ void Init() {
     if (f.find("kill") != std::string_view::npos) sched.fault_kinds |= kFaultKill;
     if (f.find("signal") != std::string_view::npos) sched.fault_kinds |= kFaultSignal;
   }
+  sched.fault_each_point = sched.fault_kinds != 0 && getenv("IPCLAB_EXPLORE_FAULTS_EACH_POINT") != nullptr;
   const char* strategy = getenv("IPCLAB_EXPLORE_STRATEGY");
   std::string_view name = strategy != nullptr ? strategy : "random";
   // Replay reads the shared choice log by index and PCT keeps its state per process (a child
   // continues from its parent's copy: still a function of the seed); the random strategy's state
   // is in the shared segment, so the whole tree draws from one sequence.
-  if (name == "replay") {
+  // dfs: the explorer keeps the search tree; the run follows its prefix, then keeps running the
+  // current thread (no preemption), and reports every choice point back (see Choose).
+  if (name == "replay" || name == "dfs") {
     std::uint32_t n = std::min(sched.file->header.replay_count, lab::interpose::kMaxChoices);
-    auto* r = new lab::ReplayStrategy(std::vector<std::uint32_t>(sched.file->choices, sched.file->choices + n));
+    auto* r = new lab::ReplayStrategy(std::vector<std::uint32_t>(sched.file->choices, sched.file->choices + n),
+                                      name == "dfs");
     sched.replay = r;
     sched.strategy = r;
   } else if (name == "pct") {

@@ -245,6 +245,7 @@ struct alignas(4096) Scheduler {
   std::uint32_t fault_kinds = 0;   // kFaultKill | kFaultSignal
   std::uint32_t faults_done = 0;
   std::int64_t fault_countdown = -1;  // -1: not chosen yet
+  bool fault_each_point = false;   // dfs: a fault choice at every point where one is possible
   alignas(16) unsigned char random_storage[64];
   Thread thread_storage[kMaxThreads];
 };
