@@ -13,6 +13,7 @@
 #include <cstdarg>
 #include <cstdlib>
 #include <cstring>
+#include <memory_resource>
 #include <new>
 #include <string_view>
 #include <vector>
@@ -732,6 +733,26 @@ bool ShareSchedulerState() {
   return true;
 }
 
+// The memory of the shared strategy's containers: a bump allocator over a buffer in the shared
+// segment (never freed: one run allocates little). The run ends when it is used up.
+class SharedArena final : public std::pmr::memory_resource {
+ public:
+  SharedArena(unsigned char* memory, std::size_t size) : next_(memory), end_(memory + size) {}
+
+ private:
+  void* do_allocate(std::size_t bytes, std::size_t alignment) override {
+    auto at = (reinterpret_cast<std::uintptr_t>(next_) + alignment - 1) & ~(alignment - 1);
+    if (at + bytes > reinterpret_cast<std::uintptr_t>(end_)) TableFull();
+    next_ = reinterpret_cast<unsigned char*>(at + bytes);
+    return reinterpret_cast<void*>(at);
+  }
+  void do_deallocate(void*, std::size_t, std::size_t) override {}
+  bool do_is_equal(const std::pmr::memory_resource& other) const noexcept override { return this == &other; }
+
+  unsigned char* next_;
+  unsigned char* end_;
+};
+
 void Init() {
   ResolveAll();
   naive_seed = EnvU64("IPCLAB_NAIVE_JITTER", 0);
@@ -768,9 +789,8 @@ void Init() {
   sched.fault_each_point = sched.fault_kinds != 0 && getenv("IPCLAB_EXPLORE_FAULTS_EACH_POINT") != nullptr;
   const char* strategy = getenv("IPCLAB_EXPLORE_STRATEGY");
   std::string_view name = strategy != nullptr ? strategy : "random";
-  // Replay reads the shared choice log by index and PCT keeps its state per process (a child
-  // continues from its parent's copy: still a function of the seed); the random strategy's state
-  // is in the shared segment, so the whole tree draws from one sequence.
+  // Replay reads the shared choice log by index (its state is per process); the random and PCT
+  // strategies live in the shared segment, so the whole tree draws from one state.
   // dfs: the explorer keeps the search tree; the run follows its prefix, then keeps running the
   // current thread (no preemption), and reports every choice point back (see Choose).
   if (name == "replay" || name == "dfs") {
@@ -780,13 +800,17 @@ void Init() {
     sched.replay = r;
     sched.strategy = r;
   } else if (name == "pct") {
-    auto* pct = new lab::PctStrategy(static_cast<int>(EnvU64("IPCLAB_EXPLORE_PCT_DEPTH", 3)));
+    static_assert(sizeof(lab::PctStrategy) <= sizeof(Scheduler::strategy_storage));
+    static_assert(sizeof(SharedArena) <= sizeof(Scheduler::strategy_arena));
+    auto* arena = new (sched.strategy_arena) SharedArena(sched.strategy_memory, sizeof sched.strategy_memory);
+    auto* pct = new (sched.strategy_storage)
+        lab::PctStrategy(static_cast<int>(EnvU64("IPCLAB_EXPLORE_PCT_DEPTH", 3)), arena);
     // Each run is a fresh process: the explorer passes the longest schedule seen so far.
     if (std::uint64_t k = EnvU64("IPCLAB_EXPLORE_PCT_K", 0); k > 0) pct->EndExecution(k);
     sched.strategy = pct;
   } else {
-    static_assert(sizeof(lab::RandomStrategy) <= sizeof(Scheduler::random_storage));
-    sched.strategy = new (sched.random_storage) lab::RandomStrategy();
+    static_assert(sizeof(lab::RandomStrategy) <= sizeof(Scheduler::strategy_storage));
+    sched.strategy = new (sched.strategy_storage) lab::RandomStrategy();
   }
   sched.strategy->NewExecution(sched.seed);
   sched.proc_count = 1;

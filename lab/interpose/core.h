@@ -221,7 +221,7 @@ constexpr std::uint32_t kFaultHorizon = 48;
 struct alignas(4096) Scheduler {
   bool active = false;
   ResultFile* file = nullptr;
-  lab::Strategy* strategy = nullptr;  // random: in random_storage (shared); pct: per process
+  lab::Strategy* strategy = nullptr;  // random, pct: in strategy_storage (shared by the tree)
   lab::ReplayStrategy* replay = nullptr;
   std::uint64_t seed = 0;
   Thread* threads[kMaxThreads] = {};
@@ -246,7 +246,11 @@ struct alignas(4096) Scheduler {
   std::uint32_t faults_done = 0;
   std::int64_t fault_countdown = -1;  // -1: not chosen yet
   bool fault_each_point = false;   // dfs: a fault choice at every point where one is possible
-  alignas(16) unsigned char random_storage[64];
+  // The random or PCT strategy object, and the memory PCT's containers allocate from (a bump
+  // arena; core.cc), so the whole tree draws from one state: PCT's priorities are global.
+  alignas(64) unsigned char strategy_storage[256];
+  alignas(64) unsigned char strategy_arena[128];
+  alignas(64) unsigned char strategy_memory[1 << 17];
   Thread thread_storage[kMaxThreads];
 };
 extern Scheduler sched;
