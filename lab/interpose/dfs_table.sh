@@ -15,10 +15,10 @@ show() {  # show <json> : "<found_in_run> (<kind>)" or what the budget did
   python3 -c '
 import json, sys
 d = json.loads(sys.argv[1])
-if d.get("kind"): print(f"{d[\"found_in_run\"]} ({d[\"kind\"]})")
-elif d.get("exhausted"): print(f"clean, all {d[\"runs\"]} explored")
-else: print(f"clean, {d[\"runs\"]} (budget)")
-if len(sys.argv) > 2: print(f"{d[\"schedules_per_second\"]:.1f}")' "$@"
+if d.get("kind"): print("{} ({})".format(d["found_in_run"], d["kind"]))
+elif d.get("exhausted"): print("clean, all {} explored".format(d["runs"]))
+else: print("clean, {} (budget)".format(d["runs"]))
+if len(sys.argv) > 2: print("{:.1f}".format(d["schedules_per_second"]))' "$@"
 }
 for entry in $PROGRAMS; do
   p=${entry%%:*}; faults=(); [[ $entry == *:* ]] && faults=(--faults "${entry#*:}")
