@@ -586,7 +586,7 @@ int RunExplore(const ExploreOptions& o, std::ostream& out, std::ostream& err) {
   }
   // dfs: the search tree lives here; each run is a fresh process tree that follows the tree's
   // prefix, then keeps running the current thread, and reports every choice point it met.
-  const bool dfs = !replay && o.strategy == "dfs";
+  const bool dfs = !replay && !o.naive && o.strategy == "dfs";  // the baseline ignores the strategy
   lab::DfsTree tree(o.preemption_bound < 0 ? -1 : o.preemption_bound);
   std::uint64_t diverged = 0;  // runs that did not follow their prefix (a nondeterministic program)
   const std::uint64_t runs_wanted = replay ? 1 : std::max<std::uint64_t>(o.budget, 1);
