@@ -13,10 +13,12 @@
 #include <cstdarg>
 #include <cstdlib>
 #include <cstring>
+#include <memory_resource>
 #include <new>
 #include <string_view>
 #include <vector>
 
+#include "lab/strategy/dfs.h"
 #include "lab/strategy/pct.h"
 #include "lab/strategy/random.h"
 
@@ -533,12 +535,16 @@ std::size_t Choose(lab::Choices& c) {
   c.step = sched.steps;
   // The shared random strategy is called non-virtually: its vtable pointer is the one of the
   // image that constructed it, which an exec'd image does not share.
-  std::size_t pick = (sched.shared_random ? std::launder(reinterpret_cast<lab::RandomStrategy*>(sched.random_storage))
+  std::size_t pick = (sched.shared_random ? std::launder(reinterpret_cast<lab::RandomStrategy*>(sched.strategy_storage))
                                                 ->lab::RandomStrategy::Pick(c)
                                           : image.strategy->Pick(c)) %
                      c.count;
   if (sched.choices < lab::interpose::kMaxChoices) {
     sched.file->choices[sched.choices] = static_cast<std::uint32_t>(pick);
+    const lab::DfsPoint point = lab::DfsStrategy::PointOf(c);
+    sched.file->choice_alternatives[sched.choices] = static_cast<std::uint16_t>(c.count);
+    sched.file->choice_current[sched.choices] =
+        point.current ? static_cast<std::uint16_t>(*point.current) : lab::interpose::kNoCurrent;
   }
   ++sched.choices;
   sched.file->header.choice_count = static_cast<std::uint32_t>(sched.choices);
@@ -568,24 +574,35 @@ bool MaybeInjectFault(Thread* me) {
   }
   const std::uint32_t n = nk + ns;
   if (n == 0) return false;
-  if (sched.fault_countdown < 0) {
-    lab::Choices c;
-    c.kind = lab::Choices::Kind::kValue;
-    c.count = kFaultHorizon + 1;
-    c.current = me->id;
-    c.current_enabled = true;
-    sched.fault_countdown = static_cast<std::int64_t>(Choose(c));
-    if (sched.fault_countdown == kFaultHorizon) sched.fault_countdown = 1 << 30;  // no fault this run
-  }
-  if (sched.fault_countdown-- > 0) return false;
   std::size_t pick = 0;
-  if (n > 1) {
+  if (sched.fault_each_point) {
+    // dfs: one choice at every point where a fault is possible, 0 none and i target i-1, which
+    // DFS enumerates exactly (many countdown values would give one schedule).
     lab::Choices c;
     c.kind = lab::Choices::Kind::kValue;
-    c.count = n;
+    c.count = n + 1;
     c.current = me->id;
-    c.current_enabled = true;
     pick = Choose(c);
+    if (pick-- == 0) return false;
+  } else {
+    if (sched.fault_countdown < 0) {
+      lab::Choices c;
+      c.kind = lab::Choices::Kind::kValue;
+      c.count = kFaultHorizon + 1;
+      c.current = me->id;
+      c.current_enabled = true;
+      sched.fault_countdown = static_cast<std::int64_t>(Choose(c));
+      if (sched.fault_countdown == kFaultHorizon) sched.fault_countdown = 1 << 30;  // no fault this run
+    }
+    if (sched.fault_countdown-- > 0) return false;
+    if (n > 1) {
+      lab::Choices c;
+      c.kind = lab::Choices::Kind::kValue;
+      c.count = n;
+      c.current = me->id;
+      c.current_enabled = true;
+      pick = Choose(c);
+    }
   }
   ++sched.faults_done;
   sched.file->header.faults = sched.faults_done;
@@ -859,6 +876,26 @@ bool IsProgramImage() {
   return st.st_dev == sched.program_dev && st.st_ino == sched.program_ino;
 }
 
+// The memory of the shared strategy's containers: a bump allocator over a buffer in the shared
+// segment (never freed: one run allocates little). The run ends when it is used up.
+class SharedArena final : public std::pmr::memory_resource {
+ public:
+  SharedArena(unsigned char* memory, std::size_t size) : next_(memory), end_(memory + size) {}
+
+ private:
+  void* do_allocate(std::size_t bytes, std::size_t alignment) override {
+    auto at = (reinterpret_cast<std::uintptr_t>(next_) + alignment - 1) & ~(alignment - 1);
+    if (at + bytes > reinterpret_cast<std::uintptr_t>(end_)) TableFull();
+    next_ = reinterpret_cast<unsigned char*>(at + bytes);
+    return reinterpret_cast<void*>(at);
+  }
+  void do_deallocate(void*, std::size_t, std::size_t) override {}
+  bool do_is_equal(const std::pmr::memory_resource& other) const noexcept override { return this == &other; }
+
+  unsigned char* next_;
+  unsigned char* end_;
+};
+
 void Init() {
   ResolveAll();
   naive_seed = EnvU64("IPCLAB_NAIVE_JITTER", 0);
@@ -901,24 +938,38 @@ void Init() {
     if (f.find("kill") != std::string_view::npos) sched.fault_kinds |= kFaultKill;
     if (f.find("signal") != std::string_view::npos) sched.fault_kinds |= kFaultSignal;
   }
+  sched.fault_each_point = sched.fault_kinds != 0 && getenv("IPCLAB_EXPLORE_FAULTS_EACH_POINT") != nullptr;
   const char* strategy = getenv("IPCLAB_EXPLORE_STRATEGY");
   std::string_view name = strategy != nullptr ? strategy : "random";
-  // Replay reads the shared choice log by index and PCT keeps its state per process (a child
-  // continues from its parent's copy: still a function of the seed); the random strategy's state
-  // is in the shared segment, so the whole tree draws from one sequence.
-  if (name == "replay") {
+  // Replay reads the shared choice log by index (its state is per process); the random and PCT
+  // strategies live in the shared segment, so the whole tree draws from one state (PCT: forked
+  // processes; an exec'd image has its own copy).
+  // dfs: the explorer keeps the search tree; the run follows its prefix, then keeps running the
+  // current thread (no preemption), and reports every choice point back (see Choose).
+  if (name == "replay" || name == "dfs") {
     std::uint32_t n = std::min(sched.file->header.replay_count, lab::interpose::kMaxChoices);
-    image.strategy = new lab::ReplayStrategy(std::vector<std::uint32_t>(sched.file->choices, sched.file->choices + n));
+    image.strategy = new lab::ReplayStrategy(
+        std::vector<std::uint32_t>(sched.file->choices, sched.file->choices + n), name == "dfs");
   } else if (name == "pct") {
-    auto* pct = new lab::PctStrategy(static_cast<int>(EnvU64("IPCLAB_EXPLORE_PCT_DEPTH", 3)));
+    const int depth = static_cast<int>(EnvU64("IPCLAB_EXPLORE_PCT_DEPTH", 3));
+    lab::PctStrategy* pct;
+    if (joined == nullptr) {
+      static_assert(sizeof(lab::PctStrategy) <= sizeof(Scheduler::strategy_storage));
+      static_assert(sizeof(SharedArena) <= sizeof(Scheduler::strategy_arena));
+      auto* arena = new (sched.strategy_arena) SharedArena(sched.strategy_memory, sizeof sched.strategy_memory);
+      pct = new (sched.strategy_storage) lab::PctStrategy(depth, arena);
+    } else {
+      // The tree's PCT holds pointers into the segment as the first image mapped it; an exec'd
+      // image may map it elsewhere, so it draws from a copy of its own (a function of the seed).
+      pct = new lab::PctStrategy(depth);
+    }
     // Each run is a fresh process: the explorer passes the longest schedule seen so far.
     if (std::uint64_t k = EnvU64("IPCLAB_EXPLORE_PCT_K", 0); k > 0) pct->EndExecution(k);
     image.strategy = pct;
-    // An exec'd image starts a fresh copy (still a function of the seed and the schedule).
     pct->NewExecution(sched.seed);
   } else if (joined == nullptr) {
-    static_assert(sizeof(lab::RandomStrategy) <= sizeof(Scheduler::random_storage));
-    (new (sched.random_storage) lab::RandomStrategy())->NewExecution(sched.seed);
+    static_assert(sizeof(lab::RandomStrategy) <= sizeof(Scheduler::strategy_storage));
+    (new (sched.strategy_storage) lab::RandomStrategy())->NewExecution(sched.seed);
     sched.shared_random = true;
   }
   if (joined != nullptr) {

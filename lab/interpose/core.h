@@ -237,7 +237,7 @@ constexpr std::uint32_t kFaultHorizon = 48;
 // Process-local state of the program image (an exec'd process has its own; see calls_exec.cc).
 struct Image {
   ResultFile* file = nullptr;          // the result file, mapped in this image
-  lab::Strategy* strategy = nullptr;   // pct, replay: per process (random: shared, see Choose)
+  lab::Strategy* strategy = nullptr;   // pct: in strategy_storage (exec'd images: a copy); replay: here
   std::uintptr_t exe_base = 0;         // 0: steps of this image are not offsets into the program
   void* tsan_start = nullptr;          // TSan's thread trampoline, when TSan is present
   bool tsan = false;
@@ -260,7 +260,7 @@ struct alignas(4096) Scheduler {
   bool active = false;
   [[no_unique_address]] FileRef file;
   std::uint64_t seed = 0;
-  bool shared_random = false;      // the random strategy's state is random_storage (whole tree)
+  bool shared_random = false;      // the random strategy is in strategy_storage (whole tree)
   [[no_unique_address]] ThreadSlots threads;
   std::uint32_t thread_count = 0;
   std::uint64_t now = 0;           // virtual time, ns
@@ -278,7 +278,12 @@ struct alignas(4096) Scheduler {
   std::uint32_t fault_kinds = 0;   // kFaultKill | kFaultSignal
   std::uint32_t faults_done = 0;
   std::int64_t fault_countdown = -1;  // -1: not chosen yet
-  alignas(16) unsigned char random_storage[64];
+  bool fault_each_point = false;   // dfs: a fault choice at every point where one is possible
+  // The random or PCT strategy object, and the memory PCT's containers allocate from (a bump
+  // arena; core.cc), so the whole tree draws from one state: PCT's priorities are global.
+  alignas(64) unsigned char strategy_storage[256];
+  alignas(64) unsigned char strategy_arena[128];
+  alignas(64) unsigned char strategy_memory[1 << 17];
   Thread thread_storage[kMaxThreads];
   // The program's executable (the first process's image), to tell an exec'd image apart.
   std::uint64_t program_dev = 0, program_ino = 0;

@@ -39,6 +39,7 @@
 #include "lab/report/html.h"
 #include "lab/report/report.h"
 #include "lab/report/token.h"
+#include "lab/strategy/dfs.h"
 #include "lab/strategy/strategy.h"
 
 namespace lab::interpose {
@@ -51,6 +52,7 @@ struct Outcome {
   std::string summary;
   std::vector<std::string> details; // raw diagnosis lines (addresses not yet resolved)
   std::vector<std::uint32_t> choices;
+  std::vector<std::uint16_t> alternatives, current;  // per recorded choice (see ResultFile)
   std::vector<StepRecord> steps;    // the last kReportSteps, oldest first
   std::uint64_t total_steps = 0;
   std::string stderr_tail;
@@ -180,11 +182,20 @@ std::vector<std::string> RemoveLeftovers(const ResultHeader& h) {
   return leaked;
 }
 
+// How the library schedules one run (IPCLAB_EXPLORE_* in its environment).
+struct RunSpec {
+  std::string strategy;            // random | pct | dfs | replay
+  std::uint64_t seed = 0;
+  std::uint64_t pct_k = 0;         // the longest schedule seen so far (PCT's k)
+  int pct_depth = 3;
+  std::string faults;              // "kill,signal" or a part of it
+  bool faults_each_point = false;  // a fault choice at every point (dfs and its tokens)
+};
+
 // Runs the program once. `file` is the mapped result file (already holding magic and replay).
 ipc::sys::Result<Outcome> RunOnce(const ExploreOptions& o, const std::string& program,
                                   const std::string& library, const ipc::audit::PrivateDir& dir,
-                                  ResultFile* file, const std::string& strategy, std::uint64_t seed,
-                                  std::uint64_t pct_k, const std::string& faults) {
+                                  ResultFile* file, const RunSpec& spec) {
   std::memset(&file->header.choice_count, 0,
               sizeof(ResultHeader) - offsetof(ResultHeader, choice_count));
   const std::string result_path = dir.file("result");
@@ -201,12 +212,14 @@ ipc::sys::Result<Outcome> RunOnce(const ExploreOptions& o, const std::string& pr
   env_strings.push_back("LD_PRELOAD=" + preload);
   if (!o.naive) {
     env_strings.push_back("IPCLAB_EXPLORE_RESULT=" + result_path);
-    env_strings.push_back("IPCLAB_EXPLORE_STRATEGY=" + strategy);
-    env_strings.push_back(fmt::format("IPCLAB_EXPLORE_SEED={}", seed));
-    env_strings.push_back(fmt::format("IPCLAB_EXPLORE_PCT_K={}", pct_k));
-    if (!faults.empty()) env_strings.push_back("IPCLAB_EXPLORE_FAULTS=" + faults);
+    env_strings.push_back("IPCLAB_EXPLORE_STRATEGY=" + spec.strategy);
+    env_strings.push_back(fmt::format("IPCLAB_EXPLORE_SEED={}", spec.seed));
+    env_strings.push_back(fmt::format("IPCLAB_EXPLORE_PCT_K={}", spec.pct_k));
+    env_strings.push_back(fmt::format("IPCLAB_EXPLORE_PCT_DEPTH={}", spec.pct_depth));
+    if (!spec.faults.empty()) env_strings.push_back("IPCLAB_EXPLORE_FAULTS=" + spec.faults);
+    if (spec.faults_each_point) env_strings.push_back("IPCLAB_EXPLORE_FAULTS_EACH_POINT=1");
   } else if (o.jitter) {
-    env_strings.push_back(fmt::format("IPCLAB_NAIVE_JITTER={}", seed | 1));
+    env_strings.push_back(fmt::format("IPCLAB_NAIVE_JITTER={}", spec.seed | 1));
   }
   std::vector<char*> envp, argv;
   for (auto& s : env_strings) envp.push_back(s.data());
@@ -264,6 +277,8 @@ ipc::sys::Result<Outcome> RunOnce(const ExploreOptions& o, const std::string& pr
   r.thread_local_index.assign(h.thread_local_index, h.thread_local_index + recorded);
   std::uint32_t nchoices = std::min(h.choice_count, kMaxChoices);
   r.choices.assign(file->choices, file->choices + nchoices);
+  r.alternatives.assign(file->choice_alternatives, file->choice_alternatives + nchoices);
+  r.current.assign(file->choice_current, file->choice_current + nchoices);
   r.total_steps = h.step_count;
   std::uint64_t first = r.total_steps > kReportSteps ? r.total_steps - kReportSteps : 0;
   for (std::uint64_t i = first; i < r.total_steps; ++i) r.steps.push_back(file->steps[i % kMaxSteps]);
@@ -491,8 +506,16 @@ int RunExplore(const ExploreOptions& o, std::ostream& out, std::ostream& err) {
     err << "ipclab explore: no program given (usage: ipclab explore [options] -- ./program args)\n";
     return 2;
   }
-  if (o.strategy != "random" && o.strategy != "pct") {
-    err << "ipclab explore: --strategy must be random or pct, not '" << o.strategy << "'\n";
+  if (o.strategy != "random" && o.strategy != "pct" && o.strategy != "dfs") {
+    err << "ipclab explore: --strategy must be random, pct or dfs, not '" << o.strategy << "'\n";
+    return 2;
+  }
+  if (o.preemption_bound >= 0 && o.strategy != "dfs") {
+    err << "ipclab explore: --preemption-bound is for --strategy dfs\n";
+    return 2;
+  }
+  if (o.pct_depth < 1) {
+    err << "ipclab explore: --pct-depth must be at least 1\n";
     return 2;
   }
   // Faults: "kill", "signal" or both, comma-separated; in the token as "<strategy>-kill-signal".
@@ -561,6 +584,20 @@ int RunExplore(const ExploreOptions& o, std::ostream& out, std::ostream& err) {
   auto* file = static_cast<ResultFile*>(map);
   file->header.magic = kResultMagic;
 
+  std::ofstream schedule_log;
+  if (!o.schedule_log.empty()) {
+    schedule_log.open(o.schedule_log, std::ios::trunc);
+    if (!schedule_log) {
+      err << "ipclab explore: --schedule-log: cannot write " << o.schedule_log << "\n";
+      munmap(map, kResultFileSize);
+      return 2;
+    }
+  }
+  // dfs: the search tree lives here; each run is a fresh process tree that follows the tree's
+  // prefix, then keeps running the current thread, and reports every choice point it met.
+  const bool dfs = !replay && !o.naive && o.strategy == "dfs";  // the baseline ignores the strategy
+  lab::DfsTree tree(o.preemption_bound < 0 ? -1 : o.preemption_bound);
+  std::uint64_t diverged = 0;  // runs that did not follow their prefix (a nondeterministic program)
   const std::uint64_t runs_wanted = replay ? 1 : std::max<std::uint64_t>(o.budget, 1);
   std::uint64_t runs = 0, bugs = 0, pct_k = 0, found_at = 0;
   std::optional<Outcome> first_bug;
@@ -569,19 +606,23 @@ int RunExplore(const ExploreOptions& o, std::ostream& out, std::ostream& err) {
   bool access_points = false;
   std::map<std::string, std::uint64_t> kinds;
   auto start = std::chrono::steady_clock::now();
-  for (std::uint64_t i = 0; i < runs_wanted; ++i) {
-    std::string strategy = o.strategy;
-    std::uint64_t seed = lab::Mix64(o.seed + i);
+  for (std::uint64_t i = 0; i < runs_wanted && !(dfs && tree.Exhausted()); ++i) {
+    RunSpec spec{.strategy = o.strategy, .seed = lab::Mix64(o.seed + i), .pct_k = pct_k,
+                 .pct_depth = o.pct_depth, .faults = faults_env,
+                 .faults_each_point = replay ? replay->strategy.starts_with("dfs") : dfs};
+    std::vector<std::uint32_t> forced;
     if (replay) {
-      strategy = "replay";
-      seed = replay->seed;
-      std::uint32_t n = std::min<std::uint32_t>(static_cast<std::uint32_t>(replay->choices.size()), kMaxChoices);
-      std::copy_n(replay->choices.begin(), n, file->choices);
-      file->header.replay_count = n;
-    } else {
-      file->header.replay_count = 0;
+      spec.strategy = "replay";
+      spec.seed = replay->seed;
+      forced = replay->choices;
+    } else if (dfs) {
+      spec.seed = o.seed;
+      forced = tree.Prefix();
     }
-    auto r = RunOnce(o, program, library, *dir, file, strategy, seed, pct_k, faults_env);
+    const std::uint32_t n = std::min<std::uint32_t>(static_cast<std::uint32_t>(forced.size()), kMaxChoices);
+    std::copy_n(forced.begin(), n, file->choices);
+    file->header.replay_count = n;
+    auto r = RunOnce(o, program, library, *dir, file, spec);
     if (!r) {
       err << "ipclab explore: " << r.error().message() << "\n";
       munmap(map, kResultFileSize);
@@ -593,6 +634,22 @@ int RunExplore(const ExploreOptions& o, std::ostream& out, std::ostream& err) {
       return 2;
     }
     ++runs;
+    if (dfs) {
+      tree.Begin();
+      bool followed = true;
+      for (std::size_t k = 0; k < r->choices.size(); ++k) {
+        lab::DfsPoint point;
+        point.count = std::max<std::size_t>(r->alternatives[k], 1);
+        if (r->current[k] != kNoCurrent) point.current = r->current[k];
+        followed = tree.Next(point, r->choices[k]) == r->choices[k] && followed;
+      }
+      tree.End();
+      if (!followed) ++diverged;
+    }
+    if (schedule_log.is_open()) {
+      for (std::size_t k = 0; k < r->choices.size(); ++k) schedule_log << (k ? " " : "") << r->choices[k];
+      schedule_log << "\n";
+    }
     access_points = access_points || r->access_points;
     pct_k = std::max<std::uint64_t>(pct_k, r->choices.size());
     // IPC objects the run left behind under its own session (names carry the pid).
@@ -606,8 +663,9 @@ int RunExplore(const ExploreOptions& o, std::ostream& out, std::ostream& err) {
         first_bug = std::move(*r);
         found_at = i + 1;
         bug_strategy = replay ? replay->strategy : o.strategy + faults_suffix;
-        bug_seed = seed;
-        if (!o.naive) break;  // the report is what matters; the baseline counts every failure
+        bug_seed = spec.seed;
+        // The report is what matters; the baseline (and --keep-going) counts every failure.
+        if (!o.naive && !o.keep_going) break;
       }
     }
   }
@@ -685,6 +743,25 @@ int RunExplore(const ExploreOptions& o, std::ostream& out, std::ostream& err) {
   std::string kinds_text;
   for (const auto& [k, n] : kinds) kinds_text += fmt::format("{}{} {}", kinds_text.empty() ? "" : ", ", n, k);
   std::string mode = o.naive ? (o.jitter ? "naive+jitter" : "naive") : (replay ? "replay" : o.strategy);
+  if (!replay && o.strategy == "pct") mode += fmt::format(" d={}", o.pct_depth);
+  const std::string bound_text = o.preemption_bound < 0 ? std::string("(no preemption bound)")
+                                                        : fmt::format("within preemption bound {}", o.preemption_bound);
+  if (dfs) {
+    mode += o.preemption_bound < 0 ? "" : fmt::format(" bound {}", o.preemption_bound);
+    if (!first_bug && tree.Exhausted()) {
+      text += fmt::format("explored all {} schedules {}: no bug\n", runs, bound_text);
+    } else if (!first_bug) {
+      text += fmt::format("dfs: the budget of {} schedules ended before all schedules {} were explored\n",
+                          runs_wanted, bound_text);
+    }
+    if (diverged > 0) {
+      text += fmt::format("dfs: {} run{} did not follow {} prefix (the program is not deterministic under control: "
+                          "the counts are not exact)\n", diverged, diverged == 1 ? "" : "s", diverged == 1 ? "its" : "their");
+    }
+    j["exhausted"] = tree.Exhausted();
+    j["diverged"] = diverged;
+    j["preemption_bound"] = o.preemption_bound;
+  }
   text += fmt::format("ipclab explore: {} runs, {:.1f} schedules/s, {} bug{} found{} [{}, seed {}; {}]\n", runs,
                       per_second, bugs, bugs == 1 ? "" : "s", kinds_text.empty() ? "" : " (" + kinds_text + ")",
                       mode, o.seed, access_points ? "memory-access points" : "synchronization calls only");
@@ -778,7 +855,16 @@ int RunExplore(const ExploreOptions& o, std::ostream& out, std::ostream& err) {
 std::function<int()> SetupExploreCommand(CLI::App& sub) {
   auto o = std::make_shared<ExploreOptions>();
   sub.add_option("--budget", o->budget, "schedules to run (default 1000)");
-  sub.add_option("--strategy", o->strategy, "random or pct (default random)");
+  sub.add_option("--strategy", o->strategy,
+                 "random, pct or dfs (default random); dfs runs every schedule once, depth-first, "
+                 "until the space is exhausted or the budget ends");
+  sub.add_option("--preemption-bound", o->preemption_bound,
+                 "dfs: explore only schedules with at most N preemptions (default: no bound)");
+  sub.add_option("--pct-depth", o->pct_depth, "pct: the bug depth d (d-1 priority change points; default 3)");
+  sub.add_flag("--keep-going", o->keep_going,
+               "run the whole budget and count every failing schedule (the report is the first one's)");
+  sub.add_option("--schedule-log", o->schedule_log, "write each run's choices to FILE, one line per run")
+      ->type_name("FILE");
   sub.add_option("--seed", o->seed, "seed of the exploration (default 1)");
   sub.add_option("--replay", o->replay, "run the one schedule of this replay token");
   sub.add_flag("--json", o->json, "print the result as one JSON object");

@@ -1,7 +1,20 @@
 // lab/interpose/explore_command.h: `ipclab explore [options] -- ./program args`.
 //
 // Runs an unmodified pthread program many times under LD_PRELOAD=libipclab_interpose.so, each run
-// under one schedule of the lab's strategies (random or pct; replay for --replay). The oracle:
+// under one schedule of the lab's strategies (random, pct or dfs; replay for --replay).
+//
+// `--strategy dfs [--preemption-bound N]`: every schedule once, depth-first (lab/strategy/dfs.h).
+// Each run is a fresh process tree, so the search tree (a lab::DfsTree) lives here: a run follows
+// the tree's prefix, then keeps running the current thread, and reports each choice point (its
+// alternatives and which one continued the current thread) in the result file; the tree then
+// advances its deepest open point. The summary says when the space was exhausted ("explored all N
+// schedules within preemption bound B: no bug"). With --faults, a dfs run offers a fault choice
+// (none, or each target) at every point where one is possible, so faults are enumerated too.
+// A run that does not follow its prefix (a program not deterministic under control) is counted
+// and reported: the counts are then not exact. Choices beyond the result file's 65536 are not
+// branched on.
+//
+// The oracle:
 //   - a hang (no controlled thread can run and none sleeps): `deadlock`, or `lost-wakeup` when a
 //     waiter sleeps on a condition variable that was signalled while nobody waited; reported at
 //     once with the wait-for state (who holds which mutex, who waits for what, at which line);
@@ -54,7 +67,11 @@ namespace lab::interpose {
 
 struct ExploreOptions {
   std::uint64_t budget = 1000;
-  std::string strategy = "random";  // random | pct
+  std::string strategy = "random";  // random | pct | dfs
+  int preemption_bound = -1;        // dfs: at most this many preemptions; -1 none
+  int pct_depth = 3;                // pct: d
+  bool keep_going = false;          // run the whole budget, count every failing schedule
+  std::string schedule_log;         // each run's choices, one line per run
   std::uint64_t seed = 1;
   std::string replay;               // a token; runs that one schedule
   bool json = false;

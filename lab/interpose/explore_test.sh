@@ -12,9 +12,12 @@ set -uo pipefail
 ipclab=$1 program=$2 fixed=$3 strategy=$4 budget=$5 twin_budget=$6 kind=$7 faults=${8:-none} expect=${9:-}
 fault_args=()
 [[ $faults != none ]] && fault_args=(--faults "$faults")
+# <strategy> "dfs<N>": dfs with preemption bound N.
+strategy_args=(--strategy "$strategy")
+[[ $strategy =~ ^dfs([0-9]+)$ ]] && strategy_args=(--strategy dfs --preemption-bound "${BASH_REMATCH[1]}")
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-out=$("$ipclab" explore "${fault_args[@]}" --strategy "$strategy" --budget "$budget" --seed 1 -- "$program")
+out=$("$ipclab" explore "${fault_args[@]}" "${strategy_args[@]}" --budget "$budget" --seed 1 -- "$program")
 rc=$?
 echo "$out"
 [[ $rc == 1 ]] || fail "expected exit 1 (bug found) for $program, got $rc"
@@ -45,7 +48,7 @@ if grep -q '"p1\.t' <<<"$replayed"; then
 fi
 rm -f "$page"
 
-twin=$("$ipclab" explore "${fault_args[@]}" --strategy "$strategy" --budget "$twin_budget" --seed 1 -- "$fixed")
+twin=$("$ipclab" explore "${fault_args[@]}" "${strategy_args[@]}" --budget "$twin_budget" --seed 1 -- "$fixed")
 rc=$?
 echo "$twin"
 [[ $rc == 0 ]] || fail "the correct twin $fixed was reported (exit $rc)"

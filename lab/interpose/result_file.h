@@ -114,10 +114,19 @@ struct ResultHeader {
   CreatedObject created[kMaxCreated];
 };
 
+// ResultFile::choice_current when no enabled thread reached the point (see there).
+inline constexpr std::uint16_t kNoCurrent = 0xffff;
+
 struct ResultFile {
   ResultHeader header;
   std::uint32_t choices[kMaxChoices];
   StepRecord steps[kMaxSteps];
+  // Per choice i (library -> explorer; what `--strategy dfs` builds its tree from): how many
+  // alternatives it had, and the index among them of the thread that reached the point when that
+  // thread could have continued (picking another one is a preemption), else kNoCurrent (a value
+  // choice such as a fault, or a thread that blocks or ends there).
+  std::uint16_t choice_alternatives[kMaxChoices];
+  std::uint16_t choice_current[kMaxChoices];
 };
 
 inline constexpr std::size_t kResultFileSize = sizeof(ResultFile);

@@ -8,9 +8,14 @@
 // one execution finds any bug of depth d (d ordering constraints) with probability at least
 // 1/(n * k^(d-1)). k is learned: the longest execution seen so far (initially 64).
 // Value choices (lab::random) are uniform.
+//
+// `memory`: where the strategy's containers allocate. ipclab explore's interposition library puts
+// the strategy and this memory in the scheduler segment its process tree shares, so priorities
+// and change points are global to every thread of every process.
 #pragma once
 
 #include <cstdint>
+#include <memory_resource>
 #include <unordered_map>
 #include <vector>
 
@@ -20,7 +25,8 @@ namespace lab {
 
 class PctStrategy final : public Strategy {
  public:
-  explicit PctStrategy(int depth = 3) : depth_(depth < 1 ? 1 : depth) {}
+  explicit PctStrategy(int depth = 3, std::pmr::memory_resource* memory = std::pmr::get_default_resource())
+      : depth_(depth < 1 ? 1 : depth), change_points_(memory), priority_(memory) {}
   std::string_view Name() const override { return "pct"; }
   void NewExecution(std::uint64_t seed) override;
   std::size_t Pick(const Choices& c) override;
@@ -32,9 +38,9 @@ class PctStrategy final : public Strategy {
   std::size_t k_ = 64;
   bool learned_ = false;
   Rng rng_;
-  std::vector<std::size_t> change_points_;   // sorted choice indices
+  std::pmr::vector<std::size_t> change_points_;   // sorted choice indices
   std::size_t next_change_ = 0;
-  std::unordered_map<ThreadId, std::uint64_t> priority_;
+  std::pmr::unordered_map<ThreadId, std::uint64_t> priority_;
   std::uint64_t lowered_ = 0;                // priorities 1..d-1 given at change points
 };
 

@@ -95,5 +95,66 @@ TEST(Dfs, PreemptionBoundZeroNeverSwitchesAwayFromAnEnabledThread) {
   EXPECT_EQ(executions, 1);
 }
 
+
+// A synthetic program of two threads, always enabled, with `a` and `b` steps; thread 0 is at the
+// first point. Driven the way `ipclab explore` drives a DfsTree: each execution follows Prefix()
+// and then keeps running the current thread; every choice point is reported with Next().
+std::set<std::vector<std::size_t>> Interleavings(int a, int b, int bound, int* executions) {
+  DfsTree tree(bound);
+  std::set<std::vector<std::size_t>> seen;
+  *executions = 0;
+  while (!tree.Exhausted() && *executions < 100000) {
+    const std::vector<std::uint32_t> prefix = tree.Prefix();
+    tree.Begin();
+    int left[2] = {a, b};
+    std::size_t running = 0;
+    std::vector<std::size_t> order;
+    for (std::size_t i = 0; left[0] > 0 || left[1] > 0; ++i) {
+      if (left[0] > 0 && left[1] > 0) {
+        DfsPoint p{.count = 2, .current = left[running] > 0 ? std::optional<std::size_t>(running) : std::nullopt};
+        const std::size_t want = i < prefix.size() ? prefix[i] : p.current.value_or(0);
+        const std::size_t got = tree.Next(p, want);
+        EXPECT_EQ(got, want) << "the tree takes the alternative the execution took";
+        running = got;
+      } else {
+        running = left[0] > 0 ? 0 : 1;
+      }
+      --left[running];
+      order.push_back(running);
+    }
+    tree.End();
+    ++*executions;
+    EXPECT_TRUE(seen.insert(order).second) << "an interleaving explored twice";
+  }
+  return seen;
+}
+
+TEST(DfsTree, DrivenFromOutsideEnumeratesEveryInterleavingOnce) {
+  int executions = 0;
+  EXPECT_EQ(Interleavings(3, 2, -1, &executions).size(), 10u);  // C(5, 2)
+  EXPECT_EQ(executions, 10);
+  EXPECT_EQ(Interleavings(4, 4, -1, &executions).size(), 70u);  // C(8, 4)
+}
+
+TEST(DfsTree, PreemptionBoundsCountAsPredicted) {
+  int executions = 0;
+  // Bound 0: thread 0 runs to its end, then thread 1.
+  EXPECT_EQ(Interleavings(4, 3, 0, &executions).size(), 1u);
+  // Bound 1: thread 1 first (1), or thread 0 preempted once after 1..a-1 of its steps (a-1),
+  // plus the unpreempted one: a + 1.
+  EXPECT_EQ(Interleavings(4, 3, 1, &executions).size(), 5u);
+}
+
+TEST(DfsTree, PreferredAlternativeFirstThenTheOthersAscending) {
+  DfsTree tree;
+  std::vector<std::size_t> firsts;
+  while (!tree.Exhausted()) {
+    tree.Begin();
+    firsts.push_back(tree.Next(DfsPoint{.count = 3, .current = 2}, 2));
+    tree.End();
+  }
+  EXPECT_EQ(firsts, (std::vector<std::size_t>{2, 0, 1}));
+}
+
 }  // namespace
 }  // namespace lab
