@@ -341,7 +341,7 @@ struct WaitTimesOut : Cmd {
 // 1-3 forked waiters register under the mutex and wait for the predicate to change; this process
 // changes it and sends a broadcast, or one signal per waiter, with or without the mutex held.
 struct ChildWaitersNotified : Cmd {
-  int waiters = *rc::gen::inRange(1, 4);
+  int waiters = *rc::gen::element(1, 2, 3);  // element, not inRange: not scaled by size
   bool broadcast = *rc::gen::arbitrary<bool>();
   bool under_lock = *rc::gen::arbitrary<bool>();
   void checkPreconditions(const MutexModel& m) const override { RC_PRE(Clean(m)); }

@@ -5,8 +5,8 @@
 // signals (each instance queued, in order, with its own value). The model is the pending list
 // while blocked, and a count per signal of what the handlers may have seen while unblocked.
 //
-// Commands: Send (sigqueue with a value, to this process from itself or from a forked child that
-// exits before the parent goes on), Block, Unblock (everything pending goes to the handlers),
+// Commands: Send (1-3 sigqueues of one signal with consecutive values, to this process from itself
+// or from a forked child that exits before the parent goes on), Block, Unblock (everything pending goes to the handlers),
 // Receive. Blocked, Receive reads the signalfd: exactly the pending signals, lowest number first
 // (the kernel's order), real-time ones in the order sent, each with its value and sender pid, and
 // nothing (after a short wait) when none is pending. Unblocked, Receive drains the self-pipe: every
@@ -152,36 +152,48 @@ class PlantedSut : public SignalSutBase {
 
 using Cmd = rc::state::Command<SignalModel, SignalSutBase>;
 
+// `times` instances of one signal, with values value, value + 1, ... (one sigqueue each).
 struct Send : Cmd {
-  int signo = Signal(*rc::gen::inRange(0, kSignalCount));
+  int signo = Signal(*rc::gen::element(0, 1, 2, 3));  // element, not inRange: not scaled by size
   int value = *rc::gen::inRange(0, 1000);
+  int times = *rc::gen::element(1, 2, 3);
   bool from_child = *rc::gen::arbitrary<bool>();
-  void checkPreconditions(const SignalModel& m) const override { RC_PRE(m.pending.size() < kMaxPending); }
+  void checkPreconditions(const SignalModel& m) const override {
+    RC_PRE(m.pending.size() + static_cast<std::size_t>(times) <= kMaxPending);
+  }
   void apply(SignalModel& m) const override {
-    Received r{signo, value, from_child ? m.children : -1};
-    if (from_child) ++m.children;
-    if (m.blocked) {
-      AddPending(m, r);
-    } else {
-      ++m.delivered[signo];
+    for (int i = 0; i < times; ++i) {
+      Received r{signo, value + i, from_child ? m.children : -1};
+      if (m.blocked) {
+        AddPending(m, r);
+      } else {
+        ++m.delivered[signo];
+      }
     }
+    if (from_child) ++m.children;
   }
   void run(const SignalModel&, SignalSutBase& sut) const override {
+    auto send = [&](pid_t to) {
+      for (int i = 0; i < times; ++i) {
+        if (!ipc::signal::Queue(to, signo, value + i)) return false;
+      }
+      return true;
+    };
     if (!from_child) {
-      RC_ASSERT(ipc::signal::Queue(::getpid(), signo, value).has_value());
+      RC_ASSERT(send(::getpid()));
       return;
     }
     const pid_t parent = ::getpid();
-    auto child = ForkChild([&] { return ipc::signal::Queue(parent, signo, value) ? 0 : 2; });
+    auto child = ForkChild([&] { return send(parent) ? 0 : 2; });
     RC_ASSERT(child.has_value());
     sut.AddChild(child->pid());
-    auto st = child->Wait(10s);  // sigqueue returned: the signal is pending here (or handled)
+    auto st = child->Wait(10s);  // sigqueue returned: the signals are pending here (or handled)
     RC_ASSERT(st.has_value());
     RC_ASSERT(ExitCode(*st) == 0);
   }
   void show(std::ostream& os) const override {
     os << "Send(" << (IsRealTime(signo) ? "SIGRTMIN+" + std::to_string(signo - SIGRTMIN) : std::string("SIG") + sigabbrev_np(signo))
-       << ", value " << value << (from_child ? ", from a child" : "") << ")";
+       << " x" << times << ", values from " << value << (from_child ? ", from a child" : "") << ")";
   }
 };
 
@@ -253,7 +265,7 @@ RC_GTEST_PROP(SignalModel, StandardSignalsMergeRealTimeSignalsQueueWithValues, (
 }
 
 TEST(SignalModel, FindsPlantedOneInstancePerNumberReceiverAndShrinksIt) {
-  // The smallest failure is two sends of one real-time signal, then Receive: three commands.
+  // The smallest failure is Send(a real-time signal x2), Receive: two commands.
   properties::ExpectCaughtAndShrunk("planted: one instance per pending signal number", 3,
                                     [] { RunSequence<PlantedSut, SIGNAL_COMMANDS>(); });
 }
