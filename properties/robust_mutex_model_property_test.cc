@@ -119,7 +119,13 @@ class MutexSutBase {
     if (auto ok = shared_->mutex.Init(); !ok) throw std::runtime_error(ok.error().message());
     if (auto ok = shared_->cond.Init(); !ok) throw std::runtime_error(ok.error().message());
   }
-  virtual ~MutexSutBase() { holder_.reset(); }  // kills a holding child; the segment goes after
+  // Kills a holding child, releases and destroys the mutex (ThreadSanitizer keeps a mutex that is
+  // never destroyed as held: 64 of them abort it), then the segment goes.
+  virtual ~MutexSutBase() IPC_NO_THREAD_SAFETY_ANALYSIS {
+    holder_.reset();
+    if (parent_holds_) shared_->mutex.Unlock();
+    (void)shared_->mutex.Destroy();
+  }
   virtual bool Lock(LockOutcome& out) = 0;
   virtual bool TryLock(LockOutcome& out) = 0;
   virtual bool LockUntil(ipc::sys::Deadline d, LockOutcome& out) = 0;
@@ -127,6 +133,8 @@ class MutexSutBase {
   virtual void Unlock() = 0;
 
   Shared& shared() { return *shared_; }
+  // Whether this process holds the mutex now, kept by the locking calls for the destructor.
+  bool parent_holds_ = false;
   std::optional<ipc::testing::Child>& holder() { return holder_; }
 
   // Forks a child that runs `body`; `body`'s lock result goes to child_code, which this waits for.
@@ -156,13 +164,21 @@ template <class M>
 class MutexSut : public MutexSutBase {
  public:
   MutexSut() : m_(shared().mutex) {}
-  bool Lock(LockOutcome& out) override { return m_.Lock(out); }
-  bool TryLock(LockOutcome& out) override { return m_.TryLock(out); }
-  bool LockUntil(ipc::sys::Deadline d, LockOutcome& out) override { return m_.LockUntil(d, out); }
+  bool Lock(LockOutcome& out) override { return parent_holds_ = m_.Lock(out); }
+  bool TryLock(LockOutcome& out) override { return Held(m_.TryLock(out), out); }
+  bool LockUntil(ipc::sys::Deadline d, LockOutcome& out) override { return parent_holds_ = m_.LockUntil(d, out); }
   ipc::sys::Status MarkConsistent() override { return m_.MarkConsistent(); }
-  void Unlock() override { m_.Unlock(); }
+  void Unlock() override {
+    m_.Unlock();
+    parent_holds_ = false;
+  }
 
  private:
+  bool Held(bool held, const LockOutcome& out) {
+    if (held || !out.error || out.error->err != EDEADLK) parent_holds_ = held;  // EDEADLK: still ours
+    return held;
+  }
+
   M m_;
 };
 using RealSut = MutexSut<DirectMutex>;
