@@ -9,7 +9,9 @@
 // Multi-process command: a forked holder opens the file, takes a lock the model allows, and is
 // SIGKILLed by the parent once a probe (a fourth open file description) sees its lock; after the
 // kill the probe gets exactly what the model without the dead holder allows: its lock was
-// released by the kernel. Watchdogs cover every child. On failure rapidcheck prints the shrunk
+// released by the kernel. Watchdogs cover every child. The planted twin
+// (properties/planted/planted_filelock.h: classic F_SETLK locks, owned by the process) must be
+// caught and shrunk to a short sequence. On failure rapidcheck prints the shrunk
 // commands and an RC_PARAMS="reproduce=..." line.
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
@@ -36,6 +38,8 @@
 #include "ipc/sys/fd.h"
 #include "ipc/sys/sys.h"
 #include "ipc/testing/process.h"
+#include "properties/planted/planted_filelock.h"
+#include "properties/stateful.h"
 
 namespace {
 
@@ -134,6 +138,7 @@ class LockSutOf : public LockSut {
 };
 using OfdSut = LockSutOf<ipc::filelock::OfdLock>;
 using FlockSut = LockSutOf<ipc::filelock::FlockLock>;
+using PlantedSut = LockSutOf<properties::planted::ProcessOwnedLock>;
 
 using Cmd = rc::state::Command<LockModel, LockSut>;
 
@@ -234,10 +239,7 @@ struct ChildHolderKilled : Cmd {
 
 template <class SutT, class... Cmds>
 void RunSequence() {
-  LockModel model;
-  auto cmds = *rc::state::gen::commands(model, rc::state::gen::execOneOfWithArgs<Cmds...>());
-  SutT sut;
-  rc::state::runAll(cmds, model, sut);
+  properties::RunCommands<Cmds...>(LockModel{}, [] { return SutT(); });
 }
 
 RC_GTEST_PROP(FileLockModel, OfdLocksFollowTheOwnershipModel, ()) {
@@ -246,6 +248,13 @@ RC_GTEST_PROP(FileLockModel, OfdLocksFollowTheOwnershipModel, ()) {
 
 RC_GTEST_PROP(FileLockModel, FlockLocksFollowTheOwnershipModel, ()) {
   RunSequence<FlockSut, TryLock, TryLock, TimedLock, Unlock, Unlock, ChildHolderKilled>();
+}
+
+TEST(FileLockModel, FindsPlantedProcessOwnedLockAndShrinksIt) {
+  // The smallest failure is two conflicting TryLocks by two holders of this process.
+  properties::ExpectCaughtAndShrunk("planted: classic process-owned record locks", 3, [] {
+    RunSequence<PlantedSut, TryLock, TryLock, TimedLock, Unlock, Unlock, ChildHolderKilled>();
+  });
 }
 
 }  // namespace

@@ -11,8 +11,10 @@
 // Multi-process command: a forked peer writes the first bytes of a frame (1 byte up to all but the
 // last byte, header included or not) through the inherited socket and is SIGKILLed by the parent.
 // The torn frame is never delivered as a whole one: receives give the whole frames before it,
-// then time out while the stream is open, then ECONNRESET after CloseWriter. On failure rapidcheck
-// prints the shrunk commands and an RC_PARAMS="reproduce=..." line.
+// then time out while the stream is open, then ECONNRESET after CloseWriter. The planted twin
+// (properties/planted/planted_socket.h: a torn frame reported as a clean end of stream) must be
+// caught and shrunk to a short sequence. On failure rapidcheck prints the shrunk commands and an
+// RC_PARAMS="reproduce=..." line.
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 #include <rapidcheck/state.h>
@@ -36,6 +38,8 @@
 #include "ipc/sys/deadline.h"
 #include "ipc/testing/process.h"
 #include "ipc/wire/wire.h"
+#include "properties/planted/planted_socket.h"
+#include "properties/stateful.h"
 
 namespace {
 
@@ -84,7 +88,6 @@ class SocketSut {
     if (!p) throw std::runtime_error(p.error().message());
     writer_ = std::move(p->a);
     reader_fd_ = std::move(p->b);
-    reader_.emplace(reader_fd_.get(), kReaderLimit);
     // A Unix stream socket counts the kernel's buffer overhead (skb truesize) against SO_SNDBUF,
     // a few times the payload: with the default (208 KiB) 96 KiB unread can already block a send.
     int sndbuf = 1 << 20;
@@ -96,13 +99,11 @@ class SocketSut {
     if (m == MAP_FAILED) throw std::runtime_error("mmap of the peer flag failed");
     peer_wrote_ = new (m) std::atomic<bool>(false);
   }
-  ~SocketSut() { ::munmap(peer_wrote_, 4096); }
+  virtual ~SocketSut() { ::munmap(peer_wrote_, 4096); }
+  virtual ipc::sys::Result<std::optional<ipc::wire::Frame>> Receive(ipc::sys::Deadline deadline) = 0;
 
   ipc::sys::Status Send(std::uint16_t type, const Payload& p) {
     return ipc::socket::SendFrame(writer_.get(), type, p, 0, ipc::sys::Deadline::After(5s));
-  }
-  ipc::sys::Result<std::optional<ipc::wire::Frame>> Receive(ipc::sys::Deadline deadline) {
-    return reader_->Next(deadline);
   }
   void CloseWriter() { writer_.reset(); }
 
@@ -132,11 +133,26 @@ class SocketSut {
     RC_ASSERT(ExitCode(*st) == -SIGKILL);
   }
 
- private:
+ protected:
   ipc::sys::Fd writer_, reader_fd_;
-  std::optional<ipc::socket::FrameReader> reader_;
+
+ private:
   std::atomic<bool>* peer_wrote_ = nullptr;
 };
+
+// `Reader` is ipc::socket::FrameReader or the planted twin that takes a torn frame for an end.
+template <class Reader>
+class SocketSutOf : public SocketSut {
+ public:
+  ipc::sys::Result<std::optional<ipc::wire::Frame>> Receive(ipc::sys::Deadline deadline) override {
+    return reader_.Next(deadline);
+  }
+
+ private:
+  Reader reader_{reader_fd_.get(), kReaderLimit};
+};
+using RealSocket = SocketSutOf<ipc::socket::FrameReader>;
+using PlantedSocket = SocketSutOf<properties::planted::TornFrameAsEofReader>;
 
 using Cmd = rc::state::Command<SocketModel, SocketSut>;
 
@@ -234,20 +250,24 @@ struct KillPeerMidFrame : Cmd {
   }
 };
 
-template <class... Cmds>
+template <class SutT, class... Cmds>
 void RunSequence() {
-  SocketModel model;
-  auto cmds = *rc::state::gen::commands(model, rc::state::gen::execOneOfWithArgs<Cmds...>());
-  SocketSut sut;
-  rc::state::runAll(cmds, model, sut);
+  properties::RunCommands<Cmds...>(SocketModel{}, [] { return SutT(); });
 }
 
 RC_GTEST_PROP(SocketModel, FramedStreamIsAMessageQueueWithBoundaries, ()) {
-  RunSequence<Send, Send, Send, Receive, Receive, SendOversized, CloseWriter>();
+  RunSequence<RealSocket, Send, Send, Send, Receive, Receive, SendOversized, CloseWriter>();
 }
 
 RC_GTEST_PROP(SocketModel, PeerKilledMidFrameIsNeverDeliveredWhole, ()) {
-  RunSequence<Send, Send, Receive, Receive, KillPeerMidFrame, CloseWriter>();
+  RunSequence<RealSocket, Send, Send, Receive, Receive, KillPeerMidFrame, CloseWriter>();
+}
+
+TEST(SocketModel, FindsPlantedTornFrameTakenForEndOfStreamAndShrinksIt) {
+  // The smallest failure is KillPeerMidFrame, CloseWriter, Receive: three commands.
+  properties::ExpectCaughtAndShrunk("planted: torn frame reported as end of stream", 3, [] {
+    RunSequence<PlantedSocket, Send, Send, Receive, Receive, KillPeerMidFrame, CloseWriter>();
+  });
 }
 
 }  // namespace

@@ -63,7 +63,13 @@ bool RobustMutex::Lock(LockOutcome& out) {
 }
 
 bool RobustMutex::TryLock(LockOutcome& out) {
-  return Finish(::pthread_mutex_trylock(&mutex_), "pthread_mutex_trylock", out);
+  // Not pthread_mutex_trylock: glibc's (2.36) returns ENOTRECOVERABLE but leaves the lock word
+  // owned by the caller, so every later Lock, in any process, blocks for ever instead of failing
+  // (found by properties/robust_mutex_model_property_test). A clocklock whose deadline has passed
+  // tries once the same way and releases the word on that path; "busy" comes back as ETIMEDOUT.
+  static constexpr timespec kPast{0, 0};
+  int code = ::pthread_mutex_clocklock(&mutex_, CLOCK_MONOTONIC, &kPast);
+  return Finish(code == ETIMEDOUT ? EBUSY : code, "pthread_mutex_clocklock", out);
 }
 
 bool RobustMutex::LockUntil(sys::Deadline deadline, LockOutcome& out) {

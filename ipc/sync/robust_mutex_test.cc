@@ -100,6 +100,33 @@ TEST_F(RobustMutexTest, UnlockWithoutRepairMakesItNotRecoverable) {
   EXPECT_NE(out.error->message().find("MarkConsistent"), std::string::npos);
 }
 
+// glibc's pthread_mutex_trylock reports ENOTRECOVERABLE but keeps the lock word: another
+// process's lock would then time out (or block for ever) instead of failing at once.
+TEST_F(RobustMutexTest, TryLockOnANotRecoverableMutexLeavesItFailingForEveryone) {
+  Watchdog dog(std::chrono::seconds(20), "robust mutex trylock not recoverable");
+  KillChildHoldingTheMutex();
+  LockOutcome out;
+  if (!shared_->mutex.Lock(out)) FAIL() << out.error->message();
+  shared_->mutex.Unlock();  // no MarkConsistent
+  for (int i = 0; i < 2; ++i) {
+    if (shared_->mutex.TryLock(out)) {
+      shared_->mutex.Unlock();
+      FAIL() << "TryLock took a mutex that should be unrecoverable";
+    }
+    EXPECT_EQ(out.error->err, ENOTRECOVERABLE);  // not EDEADLK: this thread holds nothing
+  }
+  auto child = ForkChild([s = shared_] {
+    LockOutcome o;
+    if (s->mutex.LockFor(std::chrono::seconds(5), o)) {
+      s->mutex.Unlock();
+      return 2;
+    }
+    return o.error->err == ENOTRECOVERABLE ? 0 : 3;
+  });
+  ASSERT_TRUE(child.has_value());
+  EXPECT_EQ(ExitCode(*child->Wait()), 0);
+}
+
 TEST_F(RobustMutexTest, TimedAndTryLockFailWhileAnotherProcessHoldsIt) {
   Watchdog dog(std::chrono::seconds(20), "robust mutex timed lock");
   auto child = ForkChild([s = shared_] {
