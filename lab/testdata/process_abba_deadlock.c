@@ -3,12 +3,12 @@
 // IPCLAB_FIXED selects the correct twin (both take a, then b).
 #define _GNU_SOURCE
 #include <assert.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
-#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "shared_segment.h"
 
 struct Shared {
   pthread_mutex_t a, b;
@@ -24,16 +24,7 @@ static void Take(pthread_mutex_t* first, pthread_mutex_t* second, int* total) {
 }
 
 int main(void) {
-  char name[64];
-  snprintf(name, sizeof name, "/ipclab-testdata-abba-%d", (int)getpid());
-  int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
-  assert(fd >= 0);
-  int rc = ftruncate(fd, sizeof(struct Shared));
-  assert(rc == 0);
-  struct Shared* s = mmap(NULL, sizeof *s, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  assert(s != MAP_FAILED);
-  close(fd);
-  shm_unlink(name);  // the mapping keeps it; nothing to leak
+  struct Shared* s = MapSharedSegment("abba", sizeof(struct Shared));
   pthread_mutexattr_t attr;
   pthread_mutexattr_init(&attr);
   pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);

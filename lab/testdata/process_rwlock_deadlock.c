@@ -7,12 +7,12 @@
  * IPCLAB_FIXED: the child takes the index before the table, as the parent does. */
 #define _GNU_SOURCE
 #include <assert.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
-#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "shared_segment.h"
 
 struct Shared {
   pthread_rwlock_t index;  // 56 bytes: the table lock is at +0x38
@@ -21,16 +21,7 @@ struct Shared {
 };
 
 int main(void) {
-  char name[64];
-  snprintf(name, sizeof name, "/ipclab-testdata-rwdeadlock-%d", (int)getpid());
-  int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
-  assert(fd >= 0);
-  int rc = ftruncate(fd, sizeof(struct Shared));
-  assert(rc == 0);
-  struct Shared* s = mmap(NULL, sizeof *s, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  assert(s != MAP_FAILED);
-  close(fd);
-  shm_unlink(name);  // the mapping keeps it; nothing to leak
+  struct Shared* s = MapSharedSegment("rwdeadlock", sizeof(struct Shared));
   pthread_rwlockattr_t attr;
   pthread_rwlockattr_init(&attr);
   pthread_rwlockattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);

@@ -5,12 +5,12 @@
  * IPCLAB_FIXED: the increments are under a process-shared mutex in the segment. */
 #define _GNU_SOURCE
 #include <assert.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
-#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "shared_segment.h"
 
 enum { kRounds = 2 };
 
@@ -32,16 +32,7 @@ static void Bump(struct Shared* s) {
 }
 
 int main(void) {
-  char name[64];
-  snprintf(name, sizeof name, "/ipclab-testdata-shmrace-%d", (int)getpid());
-  int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
-  assert(fd >= 0);
-  int rc = ftruncate(fd, sizeof(struct Shared));
-  assert(rc == 0);
-  struct Shared* s = mmap(NULL, sizeof *s, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  assert(s != MAP_FAILED);
-  close(fd);
-  shm_unlink(name);  // the mapping keeps it; nothing to leak
+  struct Shared* s = MapSharedSegment("shmrace", sizeof(struct Shared));
   pthread_mutexattr_t attr;
   pthread_mutexattr_init(&attr);
   pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);

@@ -4,13 +4,13 @@ def bug_and_twin(name, src):
     # -UNDEBUG: the programs' own asserts are their oracle.
     native.cc_binary(
         name = name,
-        srcs = [src],
+        srcs = [src, "shared_segment.h"],
         copts = ["-UNDEBUG"],
         linkopts = ["-pthread"],
     )
     native.cc_binary(
         name = name + "_fixed",
-        srcs = [src],
+        srcs = [src, "shared_segment.h"],
         copts = ["-UNDEBUG"],
         local_defines = ["IPCLAB_FIXED"],
         linkopts = ["-pthread"],
@@ -25,7 +25,7 @@ def instrumented_bug_and_twin(name, src):
     for target, defines in [(name, ""), (name + "_fixed", " -DIPCLAB_FIXED")]:
         native.genrule(
             name = target,
-            srcs = [src, "//tools:ipclab_access_rt.c"],
+            srcs = [src, "shared_segment.h", "//tools:ipclab_access_rt.c"],
             outs = [target + ".bin"],
             cmd = select({
                 "//lab/testdata:tsan": _wrapper_cmd(cxx, defines, src, " -fsanitize=thread"),
