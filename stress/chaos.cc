@@ -135,16 +135,16 @@ std::string SyscallName(long nr) {
   return fmt::format("syscall {}", nr);
 }
 
-// "S (sleeping), wchan futex_wait_queue, in futex" from /proc.
-std::string ProcState(pid_t pid) {
-  std::string stat = ReadSmallFile(fmt::format("/proc/{}/stat", pid));
+// "state S, wchan futex_wait_queue, in futex" of one task (/proc/PID/task/TID or /proc/PID).
+std::string TaskState(const std::string& dir) {
+  std::string stat = ReadSmallFile(dir + "/stat");
   std::string state = "?";
   if (auto close = stat.rfind(')'); close != std::string::npos && close + 2 < stat.size()) {
     state = stat.substr(close + 2, 1);
   }
-  std::string wchan = ReadSmallFile(fmt::format("/proc/{}/wchan", pid));
+  std::string wchan = ReadSmallFile(dir + "/wchan");
   if (wchan.empty() || wchan == "0") wchan = "-";
-  std::string sc = ReadSmallFile(fmt::format("/proc/{}/syscall", pid));
+  std::string sc = ReadSmallFile(dir + "/syscall");
   std::string in;
   if (sc.empty()) {
     in = "syscall unknown (/proc/pid/syscall unreadable)";
@@ -155,6 +155,21 @@ std::string ProcState(pid_t pid) {
     in = nr < 0 ? "not in a system call" : "in " + SyscallName(nr);
   }
   return fmt::format("state {}, wchan {}, {}", state, wchan, in);
+}
+
+std::string ProcState(pid_t pid) { return TaskState(fmt::format("/proc/{}", pid)); }
+
+// For a process with several threads, a line per thread (a threaded receiver idle in poll says
+// nothing about the worker that is stuck); "" for one thread.
+std::string ThreadStates(pid_t pid) {
+  std::vector<pid_t> tids = ThreadIds(pid);
+  std::string out;
+  if (tids.size() < 2) return out;
+  for (pid_t tid : tids) {
+    out += fmt::format("\n      thread {}{}: {}", tid, tid == pid ? " (main)" : "",
+                       TaskState(fmt::format("/proc/{}/task/{}", pid, tid)));
+  }
+  return out;
 }
 
 bool SignalDeath(const ipc::signal::ExitStatus& s, int signo) { return !s.exited && s.signal == signo; }
@@ -333,7 +348,7 @@ int Chaos::RunBounded(std::string_view what, std::function<int()> fn, std::chron
   if (!st) {
     std::string state = ProcState(child->pid());
     AddFinding("hang", fmt::format("{} did not finish within {}", what, timer.Explain(std::chrono::steady_clock::now())),
-               fmt::format("  {} (pid {}): {}\n", what, child->pid(), state));
+               fmt::format("  {} (pid {}): {}{}\n", what, child->pid(), state, ThreadStates(child->pid())));
     (void)child->Kill(SIGKILL);
     (void)child->Wait(ipc::sys::Deadline::After(std::chrono::seconds(5)));
     return -1;
@@ -513,7 +528,7 @@ std::string Chaos::HangReport(bool* cycle) const {
         out += ")";
       }
     }
-    out += "\n";
+    out += ThreadStates(slot.child->pid()) + "\n";
   }
   // A wait-for cycle: follow waits-for-holder edges from every participant.
   *cycle = false;

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
+#include <string>
 
 #include <fmt/format.h>
 
@@ -40,6 +42,36 @@ unsigned long long BlockedMask(pid_t pid, pid_t tid) {
   std::fclose(f);
   return mask;
 }
+
+// se.exec_start of /proc/.../sched (CONFIG_SCHED_DEBUG): the run-queue clock, in ns, when the
+// task last started running; nullopt when the kernel does not show it.
+std::optional<std::uint64_t> ExecStart(const std::string& sched_path) {
+  std::FILE* f = std::fopen(sched_path.c_str(), "r");
+  if (!f) return std::nullopt;
+  char line[256];
+  std::optional<std::uint64_t> out;
+  while (std::fgets(line, sizeof line, f)) {
+    if (std::strncmp(line, "se.exec_start", 13) != 0) continue;
+    const char* colon = std::strchr(line, ':');
+    unsigned long long ms = 0, frac = 0;
+    if (colon && std::sscanf(colon + 1, " %llu.%6llu", &ms, &frac) == 2) out = ms * 1'000'000 + frac;
+    break;
+  }
+  std::fclose(f);
+  return out;
+}
+
+// The state letter of a task (/proc/PID/task/TID/stat); '?' when unreadable.
+char TaskStateLetter(pid_t pid, pid_t tid) {
+  std::FILE* f = std::fopen(fmt::format("/proc/{}/task/{}/stat", pid, tid).c_str(), "r");
+  if (!f) return '?';
+  char buf[512];
+  std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  buf[n] = '\0';
+  const char* close = std::strrchr(buf, ')');
+  return close && close[1] == ' ' ? close[2] : '?';
+}
 }  // namespace
 
 std::vector<pid_t> ThreadIds(pid_t pid, int accepting) {
@@ -58,12 +90,18 @@ std::vector<pid_t> ThreadIds(pid_t pid, int accepting) {
 
 std::map<pid_t, std::uint64_t> RunDelays(pid_t pid) {
   std::map<pid_t, std::uint64_t> out;
+  std::optional<std::uint64_t> now = ExecStart("/proc/thread-self/sched");  // we are running
   for (pid_t tid : ThreadIds(pid)) {
     std::FILE* f = std::fopen(fmt::format("/proc/{}/task/{}/schedstat", pid, tid).c_str(), "r");
     if (!f) continue;
     unsigned long long on_cpu = 0, run_delay = 0;
     if (std::fscanf(f, "%llu %llu", &on_cpu, &run_delay) == 2) out[tid] = run_delay;
     std::fclose(f);
+    // run_delay grows only when a wait ends: a thread still queued is behind by its wait so far.
+    if (!out.contains(tid) || !now || TaskStateLetter(pid, tid) != 'R') continue;
+    if (auto last = ExecStart(fmt::format("/proc/{}/task/{}/sched", pid, tid)); last && *now > *last) {
+      out[tid] += *now - *last;
+    }
   }
   return out;
 }

@@ -21,7 +21,9 @@ std::vector<pid_t> ThreadIds(pid_t pid, int accepting = 0);
 
 // How long each thread of `pid` has been runnable but waiting for a CPU, in nanoseconds (the
 // run_delay field of /proc/PID/task/TID/schedstat, kept by the scheduler since the thread
-// started). Keyed by thread id; empty when the process is gone or the kernel keeps no schedstat.
+// started). The kernel adds a wait to run_delay only when it ends, so for a thread runnable right
+// now the wait so far (since its se.exec_start in /proc/PID/task/TID/sched, where the kernel shows
+// it) is added. Keyed by thread id; empty when the process is gone or the kernel keeps no schedstat.
 std::map<pid_t, std::uint64_t> RunDelays(pid_t pid);
 
 // The 1-minute load average (/proc/loadavg) and the online CPUs; load -1 when unreadable.

@@ -6,7 +6,9 @@
 // participant can sit on a run queue for seconds, and a wall-clock limit then reports a hang that
 // is only the machine. So a limit counts only time the participants could use: the stall must
 // last `base` PLUS the longest time any watched thread spent runnable but waiting for a CPU
-// during the stall (the scheduler's run_delay, /proc/PID/task/TID/schedstat). A deadlocked
+// during the stall (the scheduler's run_delay, /proc/PID/task/TID/schedstat, plus the wait so far
+// of a thread still queued, which the kernel adds to run_delay only when the wait ends — a nice-19
+// participant on a busy CPU waits in stretches of a second or more). A deadlocked
 // participant sleeps in futex, is not runnable, gains no run_delay, and is caught after `base`
 // as before; a busy one on an oversubscribed machine gets as much extra time as it was denied.
 // (CPU time alone cannot judge a stall: a deadlocked process uses none, so it would never be

@@ -1,9 +1,11 @@
 #include "stress/stall.h"
 
 #include <sched.h>
+#include <sys/resource.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <thread>
 #include <vector>
 
@@ -77,6 +79,43 @@ TEST(StallTimer, AProcessDeniedTheCpuGetsThatTimeAdded) {
   std::string why = timer.Explain(StallTimer::Clock::now());
   EXPECT_GE(took, 600ms) << why;
   EXPECT_NE(why.find("waited for a CPU"), std::string::npos) << why;
+  for (auto& s : spinners) (void)s.Kill(SIGKILL);
+}
+
+// A nice-19 spinner sharing a CPU with two nice-0 ones waits for it in stretches of a second: the
+// kernel adds such a wait to run_delay only when it ends, so a watchdog reading schedstat alone
+// saw nothing and fired. RunDelays counts the wait so far: it grows between any two samples.
+TEST(RunDelays, AThreadStillWaitingForACpuCountsItsWaitSoFar) {
+  if (!std::ifstream("/proc/thread-self/sched")) GTEST_SKIP() << "the kernel shows no /proc/PID/sched";
+  ipc::testing::Watchdog dog(60s, "run delays, waiting");
+  std::vector<ipc::signal::Child> spinners;
+  for (int nice : {19, 0, 0}) {
+    auto child = ipc::signal::Child::Fork([nice] {
+      cpu_set_t one;
+      CPU_ZERO(&one);
+      CPU_SET(0, &one);
+      if (::sched_setaffinity(0, sizeof one, &one) != 0) return 1;
+      if (::setpriority(PRIO_PROCESS, 0, nice) != 0) return 1;
+      for (volatile unsigned long n = 0;; n = n + 1) {
+      }
+      return 0;
+    });
+    ASSERT_TRUE(child.has_value());
+    spinners.push_back(std::move(*child));
+  }
+  pid_t watched = spinners[0].pid();
+  std::this_thread::sleep_for(200ms);
+  int flat = 0;
+  std::uint64_t last = RunDelays(watched)[watched];
+  for (int i = 0; i < 15; ++i) {
+    std::this_thread::sleep_for(100ms);
+    std::uint64_t now = RunDelays(watched)[watched];
+    EXPECT_GE(now, last);
+    if (now == last) ++flat;
+    last = now;
+  }
+  // It runs for a few ms now and then; a sample may fall while it does.
+  EXPECT_LE(flat, 3) << "run_delay of a thread waiting for a CPU did not grow in " << flat << " of 15 samples";
   for (auto& s : spinners) (void)s.Kill(SIGKILL);
 }
 
