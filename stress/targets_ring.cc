@@ -66,24 +66,47 @@ struct SpscState {
 constexpr std::size_t kSpscStateBytes = 128;
 constexpr std::uint32_t kSpscCapacity = 1 << 12;
 
-// Records one received message; empty string when it keeps the invariants.
-std::string RecordSpsc(SpscState& st, std::span<const std::byte> m) {
-  MessageHead head;
-  if (auto bad = CheckMessage(m, head); !bad.empty()) return bad;
+// Records that message `seq` arrived; empty string when it keeps the invariants.
+std::string RecordSeq(SpscState& st, std::uint64_t seq) {
   std::uint64_t last = st.last.load();
-  if (head.seq <= last) return fmt::format("duplicate or reordered message: seq {} after {}", head.seq, last);
-  if (head.seq > last + 1) {
+  if (seq <= last) return fmt::format("duplicate or reordered message: seq {} after {}", seq, last);
+  if (seq > last + 1) {
     // Each crash loses at most one message (a producer's in-flight one, or one a consumer took
     // and died before recording); two crashes close together make a gap of two. The total is
     // checked against the crashes at the end.
-    std::uint64_t gap = head.seq - last - 1;
-    st.last.store(head.seq);  // first: a death between the two stores undercounts, never doubles
+    std::uint64_t gap = seq - last - 1;
+    st.last.store(seq);  // first: a death between the two stores undercounts, never doubles
     st.lost.fetch_add(gap);
     st.gap_events.fetch_add(1);
     return {};
   }
-  st.last.store(head.seq);
+  st.last.store(seq);
   return {};
+}
+
+// Records one received message; empty string when it keeps the invariants.
+std::string RecordSpsc(SpscState& st, std::span<const std::byte> m) {
+  MessageHead head;
+  if (auto bad = CheckMessage(m, head); !bad.empty()) return bad;
+  return RecordSeq(st, head.seq);
+}
+
+// After the run and the final drain: the gaps and the producer's last started message that never
+// arrived are the messages lost; more than `may_lose` (what the target's crashes can explain,
+// named by `crashes`) is a finding.
+void AccountLost(Chaos& chaos, const SpscState& st, std::uint64_t may_lose, std::string_view crashes) {
+  std::uint64_t pending = st.pending.load(), last = st.last.load();
+  if (last > pending) {
+    chaos.AddFinding("invariant-violation", fmt::format("consumer got seq {} beyond the producer's {}", last, pending));
+    return;
+  }
+  std::uint64_t lost = st.lost.load() + (pending - last);
+  std::uint64_t gap_events = st.gap_events.load() + (pending != last ? 1 : 0);
+  if (lost > may_lose) {
+    chaos.AddFinding("invariant-violation",
+                     fmt::format("{} messages lost ({} gaps) but only {} {}", lost, gap_events, may_lose, crashes));
+  }
+  chaos.AddLost(lost);
 }
 
 RunReport RunSpsc(Chaos& chaos) {
@@ -160,18 +183,7 @@ RunReport RunSpsc(Chaos& chaos) {
   } else {
     chaos.AddFinding("invariant-violation", "drain attach: " + rx.error().message());
   }
-  std::uint64_t pending = st->pending.load(), last = st->last.load();
-  std::uint64_t lost = st->lost.load() + (pending - last);
-  std::uint64_t gap_events = st->gap_events.load() + (pending != last ? 1 : 0);
-  if (last > pending) {
-    chaos.AddFinding("invariant-violation", fmt::format("consumer got seq {} beyond the producer's {}", last, pending));
-  }
-  if (lost > chaos.crashes_injected()) {
-    chaos.AddFinding("invariant-violation",
-                     fmt::format("{} messages lost ({} gaps) but only {} crashes injected", lost, gap_events,
-                                 chaos.crashes_injected()));
-  }
-  chaos.AddLost(lost);
+  AccountLost(chaos, *st, chaos.crashes_injected(), "crashes injected");
   (void)seg->Remove();
   return chaos.Finish();
 }
@@ -179,9 +191,20 @@ RunReport RunSpsc(Chaos& chaos) {
 // --- A minimal slot ring, with and without its commit order ------------------------------------
 //
 // Fixed 64-byte slots; the producer fills slot `head` and then publishes head+1 (release); the
-// consumer reads slots below head. The planted bug publishes head before it fills the slot, so
-// the index no longer marks a committed message: a consumer can read a slot that is still being
-// written (or never will be, when the producer dies in between).
+// consumer reads the slot at `tail`, records it and then frees it by advancing tail. The planted
+// bug publishes head before it fills the slot, so the index no longer marks a committed message:
+// a consumer can read a slot that is still being written (or never will be, when the producer
+// dies in between).
+//
+// What the correct ring guarantees across SIGKILLs (both sides killable, respawned):
+// - a producer killed after writing a slot and before publishing it loses that one message: the
+//   slot stays unpublished and the next incarnation, which does not know the message, writes its
+//   own (with the next seq, as spsc_ring's producer does) into the same slot;
+// - a consumer killed after reading a slot and before advancing loses nothing: the slot is still
+//   its own (the producer cannot reuse it), so the next incarnation reads it again. When the dead
+//   one had already recorded it, that re-read is recognised (the first read of an incarnation
+//   whose seq is the last recorded one) and not recorded twice.
+// So messages lost <= producer deaths; the accounting is spsc_ring's (RecordSeq, AccountLost).
 
 struct MiniSlot {
   std::uint64_t seq;
@@ -192,13 +215,36 @@ constexpr std::uint32_t kMiniSlots = 64;
 struct MiniRing {
   alignas(64) std::atomic<std::uint64_t> head;
   alignas(64) std::atomic<std::uint64_t> tail;
-  alignas(64) std::atomic<std::uint64_t> last;  // consumer's record
+  alignas(64) SpscState st;  // the end-to-end accounting
   MiniSlot slots[kMiniSlots];
 };
 
 std::uint64_t MiniSum(const MiniSlot& s) {
   std::uint64_t h = Checksum(s.payload, sizeof s.payload);
   return h ^ (s.seq * 0x9e3779b97f4a7c15ull);
+}
+
+// A copy of a slot the producer may be writing (the planted bug's race), through relaxed atomics
+// so that the (intended) race stays defined.
+MiniSlot ReadMiniSlot(const MiniSlot& s) {
+  MiniSlot copy;
+  copy.seq = std::atomic_ref<const std::uint64_t>(s.seq).load(std::memory_order_relaxed);
+  for (std::size_t i = 0; i < sizeof copy.payload; ++i) copy.payload[i] = std::atomic_ref<const std::byte>(s.payload[i]).load(std::memory_order_relaxed);
+  copy.sum = std::atomic_ref<const std::uint64_t>(s.sum).load(std::memory_order_relaxed);
+  return copy;
+}
+
+// Checks and records the slot read at the tail. `may_be_reread`: this is the first read of a
+// consumer incarnation after a killed one (or of the final drain), so the slot may be one the
+// dead consumer recorded but did not free; `*reread` is then set instead of recording it twice.
+std::string TakeMiniSlot(SpscState& st, const MiniSlot& s, bool may_be_reread, bool* reread) {
+  *reread = false;
+  if (s.sum != MiniSum(s)) return fmt::format("torn message seq {}: checksum mismatch", s.seq);
+  if (may_be_reread && s.seq != 0 && s.seq == st.last.load()) {
+    *reread = true;
+    return {};
+  }
+  return RecordSeq(st, s.seq);
 }
 
 RunReport RunMiniRing(Chaos& chaos, bool publish_before_write) {
@@ -208,8 +254,9 @@ RunReport RunMiniRing(Chaos& chaos, bool publish_before_write) {
     return chaos.Finish();
   }
   auto* ring = new (seg->payload().data()) MiniRing{};
-  chaos.Spawn("producer", [&](Participant& p) -> int {
+  int producer = chaos.Spawn("producer", [&](Participant& p) -> int {
     std::uint64_t h = ring->head.load(std::memory_order_relaxed);
+    std::uint64_t seq = ring->st.pending.load();  // a killed incarnation's unpublished seq is skipped
     while (!p.stopping()) {
       auto t0 = Clock::now();
       while (h - ring->tail.load(std::memory_order_acquire) >= kMiniSlots) {
@@ -217,47 +264,62 @@ RunReport RunMiniRing(Chaos& chaos, bool publish_before_write) {
         IPCLAB_CHAOS_POINT("mini.full");
       }
       MiniSlot& s = ring->slots[h % kMiniSlots];
+      ring->st.pending.store(++seq);
       if (publish_before_write) {
         ring->head.store(h + 1, std::memory_order_release);  // BUG: published before written
         IPCLAB_CHAOS_POINT("mini.published");
       }
-      // Plain stores into a slot the consumer may read: that is the race the bug opens, so the
-      // slot is written through relaxed atomics to keep the (intended) race defined.
+      // Relaxed atomic stores into a slot the consumer may read (see ReadMiniSlot).
       std::atomic_ref<std::uint64_t>(s.seq).store(0, std::memory_order_relaxed);
       for (auto& b : s.payload) std::atomic_ref<std::byte>(b).store(static_cast<std::byte>(p.rng()()), std::memory_order_relaxed);
       IPCLAB_CHAOS_POINT("mini.half_written");
-      std::atomic_ref<std::uint64_t>(s.seq).store(h + 1, std::memory_order_relaxed);
-      MiniSlot copy;
-      copy.seq = h + 1;
-      for (std::size_t i = 0; i < sizeof copy.payload; ++i) copy.payload[i] = std::atomic_ref<std::byte>(s.payload[i]).load(std::memory_order_relaxed);
+      std::atomic_ref<std::uint64_t>(s.seq).store(seq, std::memory_order_relaxed);
+      MiniSlot copy = ReadMiniSlot(s);
       std::atomic_ref<std::uint64_t>(s.sum).store(MiniSum(copy), std::memory_order_relaxed);
+      IPCLAB_CRASH_POINT("mini.written");  // the correct ring has not published it: lost
       if (!publish_before_write) ring->head.store(h + 1, std::memory_order_release);  // the commit
       ++h;
       p.Done(Clock::now() - t0);
     }
     return 0;
-  });
-  chaos.Spawn("consumer", [&](Participant& p) -> int {
+  }, {.killable = true});
+  int consumer = chaos.Spawn("consumer", [&](Participant& p) -> int {
     std::uint64_t t = ring->tail.load(std::memory_order_relaxed);
+    bool may_be_reread = p.incarnation() > 0;
     while (!p.stopping()) {
       auto t0 = Clock::now();
       while (ring->head.load(std::memory_order_acquire) == t) {
         if (p.stopping()) return 0;
         IPCLAB_CHAOS_POINT("mini.empty");
       }
-      const MiniSlot& s = ring->slots[t % kMiniSlots];
-      MiniSlot copy;
-      copy.seq = std::atomic_ref<const std::uint64_t>(s.seq).load(std::memory_order_relaxed);
-      for (std::size_t i = 0; i < sizeof copy.payload; ++i) copy.payload[i] = std::atomic_ref<const std::byte>(s.payload[i]).load(std::memory_order_relaxed);
-      std::uint64_t sum = std::atomic_ref<const std::uint64_t>(s.sum).load(std::memory_order_relaxed);
-      if (copy.seq != t + 1) return p.Fail(fmt::format("slot {} holds seq {}: read before it was committed", t + 1, copy.seq));
-      if (sum != MiniSum(copy)) return p.Fail(fmt::format("torn message seq {}: checksum mismatch", t + 1));
+      MiniSlot copy = ReadMiniSlot(ring->slots[t % kMiniSlots]);
+      IPCLAB_CRASH_POINT("mini.read");  // read, not recorded: the next incarnation reads it again
+      bool reread = false;
+      if (auto bad = TakeMiniSlot(ring->st, copy, may_be_reread, &reread); !bad.empty()) {
+        return p.Fail(fmt::format("ring index {}: {}", t, bad));
+      }
+      if (reread) p.Recovered();
+      may_be_reread = false;
+      IPCLAB_CRASH_POINT("mini.recorded");  // recorded, slot not yet freed: re-read, not recorded again
       ring->tail.store(++t, std::memory_order_release);
       p.Done(Clock::now() - t0);
     }
     return 0;
-  });
+  }, {.killable = true});
   chaos.Run();
+  // Every participant has ended: take what is left as one more consumer, then account.
+  bool may_be_reread = chaos.deaths(consumer) > 0;
+  for (std::uint64_t t = ring->tail.load(), h = ring->head.load(); t < h; ++t) {
+    bool reread = false;
+    if (auto bad = TakeMiniSlot(ring->st, ReadMiniSlot(ring->slots[t % kMiniSlots]), may_be_reread, &reread);
+        !bad.empty()) {
+      chaos.AddFinding("invariant-violation", fmt::format("drain: ring index {}: {}", t, bad));
+      break;
+    }
+    if (reread) chaos.AddRecoveries(1);
+    may_be_reread = false;
+  }
+  AccountLost(chaos, ring->st, chaos.deaths(producer), "producer deaths");
   (void)seg->Remove();
   return chaos.Finish();
 }
@@ -429,18 +491,29 @@ void AddRingTargets(std::vector<Target>& out) {
                    c.plan.crash_ppm = 100;
                  },
                  .run = [](Chaos& c) { return RunMpmc(c, true); }});
+  // The planted twin runs with the same kills: a producer killed between publishing and writing
+  // is the bug's own consequence (a published slot that is never written), which the correct
+  // order rules out, so kills neither hide nor fake its finding.
+  auto mini_chaos = [](ChaosConfig& c) {
+    c.signals_per_second = 500;
+    c.kills_per_second = 4;
+    c.plan.crash_ppm = 100;
+  };
   out.push_back({.name = "mini_ring",
-                 .description = "a minimal slot ring that commits by publishing its index after the write "
-                                "(the correct twin of planted/ring_no_commit)",
-                 .configure = [](ChaosConfig& c) { c.signals_per_second = 500; },
+                 .description = "a minimal slot ring that commits by publishing its index after the write (the "
+                                "correct twin of planted/ring_no_commit); producer and consumer SIGKILLed (4/s) and "
+                                "at crash points between write and publish and between read and advance, respawned; "
+                                "every message once, in order, checksummed, or lost one per producer death (a "
+                                "consumer death loses nothing: the slot is read again)",
+                 .configure = mini_chaos,
                  .run = [](Chaos& c) { return RunMiniRing(c, false); }});
   out.push_back({.name = "planted/ring_no_commit",
                  .description = "planted bug: the minimal ring publishes its index before it writes the slot "
-                                "(no commit marker); the consumer reads uncommitted slots",
+                                "(no commit marker); the consumer reads uncommitted slots (same kills as mini_ring)",
                  .planted = true,
                  .expected_kind = "invariant-violation",
                  .twin = "mini_ring",
-                 .configure = [](ChaosConfig& c) { c.signals_per_second = 500; },
+                 .configure = mini_chaos,
                  .run = [](Chaos& c) { return RunMiniRing(c, true); }});
 }
 
