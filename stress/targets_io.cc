@@ -92,7 +92,11 @@ void ReaderCrashPoint(Participant& p) {
 void CheckStreams(Chaos& chaos, const StreamLedger& ledger) {
   std::uint64_t resent = 0, lost = 0;
   std::string bad = ledger.CheckEnd(&resent, &lost);
-  if (!bad.empty() && !chaos.has_findings()) chaos.AddFinding("invariant-violation", bad);
+  if (chaos.has_findings()) return;  // the streams stopped at the finding: nothing to count
+  if (!bad.empty()) {
+    chaos.AddFinding("invariant-violation", bad);
+    return;
+  }
   chaos.AddRecoveries(resent);
   chaos.AddLost(lost);
 }
@@ -236,6 +240,7 @@ RunReport RunPipe(Chaos& chaos, PipeReaderKind kind) {
     (void)seg->Remove();
     return chaos.Finish();
   }
+  const bool reader_killable = kind == PipeReaderKind::kRaw;
   for (int w = 0; w < kWriters; ++w) {
     chaos.Spawn("writer", [&, w](Participant& p) -> int {
       ends->read.reset();
@@ -283,12 +288,14 @@ RunReport RunPipe(Chaos& chaos, PipeReaderKind kind) {
         if (!got) return p.Fail("read: " + got.error().message());
         if (!*got) return finish();
       }
-      ReaderCrashPoint(p);
+      // (Only where the reader is killed: the point's scheduling noise in the planted reader would
+      // keep the pipe full, and the bug shows only in a read that blocks on an empty pipe.)
+      if (reader_killable) ReaderCrashPoint(p);
       if (auto bad = AcceptRecord(*ledger, std::as_bytes(std::span(&r, 1))); !bad.empty()) return p.Fail(bad);
       ledger->EndReceive();
       p.Done(Clock::now() - t0);
     }
-  }, {.killable = kind == PipeReaderKind::kRaw});
+  }, {.killable = reader_killable});
   chaos.Run([&] { ends->write.reset(); });
   ledger->TakeOver();  // the last reader may have died inside a receive (a crash point)
   if (!chaos.has_findings()) {
