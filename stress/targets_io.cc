@@ -181,6 +181,7 @@ RunReport RunMailbox(Chaos& chaos, bool posix) {
       ledger->BeginReceive();
       auto m = box->ReceiveFor(20ms);
       if (!m) {
+        ledger->EndReceive();  // took nothing (a receiver leaving now must grant no gap)
         if (m.error().err == ETIMEDOUT) continue;
         return p.Fail("receive: " + m.error().message());
       }
@@ -261,6 +262,7 @@ RunReport RunPipe(Chaos& chaos, PipeReaderKind kind) {
     int rd = ends->read.get();
     ledger->TakeOver();
     auto finish = [&]() -> int {  // end of stream: only after the stop flag, once the writers left
+      ledger->EndReceive();
       if (!p.stopping()) return p.Fail("end of stream while the writers still run (EINTR taken for end of file?)");
       return 0;
     };
