@@ -627,7 +627,7 @@ void Chaos::Tick(std::chrono::steady_clock::time_point now) {
   CheckProgress(now);
 }
 
-void Chaos::Run() {
+void Chaos::Run(const std::function<void()>& at_stop) {
   using Clock = std::chrono::steady_clock;
   started_ = Clock::now();
   progress_timer_.Restart(started_, LivePids(), true);
@@ -653,6 +653,7 @@ void Chaos::Run() {
   if (config_.progress) std::fprintf(stderr, "\n");
   SampleDenial();
   shared_->stop.store(1, std::memory_order_release);
+  if (at_stop) at_stop();
   StallTimer grace(config_.exit_grace);
   grace.Restart(Clock::now(), LivePids(), true);
   for (;;) {

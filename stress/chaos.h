@@ -206,7 +206,10 @@ class Chaos {
   // Starts a participant now. Returns its index.
   int Spawn(std::string_view role, Body body, SpawnOptions options = {});
   // Drives the run for config.duration, then sets the stop flag and waits for participants.
-  void Run();
+  // `at_stop` runs right after the stop flag is set, when no incarnation starts any more: e.g.
+  // the driver closes its copies of a pipe's ends, which it kept for respawned participants to
+  // inherit, so the reader sees end of file once the writers have left.
+  void Run(const std::function<void()>& at_stop = {});
   // Adds a finding of the target's own checks.
   void AddFinding(std::string kind, std::string summary, std::string details = {});
   // Per-participant stats, fairness, starvation check, leak audit. Call once, after the target

@@ -1,5 +1,6 @@
 // Stream and lock-file targets: ipc/mailbox (POSIX mq and System V) and ipc/pipe under signal
-// storms (EINTR must never lose, duplicate or end a stream), a raw pipe reader with and without
+// storms and kills (EINTR must never lose, duplicate or end a stream; a kill loses only what
+// stress/stream_ledger.h documents), a raw pipe reader with and without
 // the planted "EINTR treated as end of file" bug, lock files (ipc/filelock's LockFile under
 // kills; a naive lock file with and without O_EXCL), and a malloc-heavy workload whose signal
 // handler is, in the planted variant, not async-signal-safe.
@@ -11,8 +12,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <new>
+#include <optional>
+#include <random>
+#include <span>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -28,6 +34,7 @@
 #include "ipc/sys/fd.h"
 #include "stress/chaos_point.h"
 #include "stress/proc.h"
+#include "stress/stream_ledger.h"
 #include "stress/targets.h"
 
 namespace stress {
@@ -38,75 +45,112 @@ using Clock = std::chrono::steady_clock;
 
 constexpr int kWriters = 3;
 
-// Per-writer accounting, in shared memory: what each writer sent (Send returned), what the reader
-// took in order.
-struct StreamState {
-  std::atomic<std::uint64_t> sent[kWriters];
-  std::atomic<std::uint64_t> received[kWriters];
-  std::atomic<std::uint32_t> early_eof;
-};
+// --- Message streams under kills (stress/stream_ledger.h) ----------------------------------------
+//
+// Every stream target keeps one StreamLedger in shared memory. Writers send at least once (a
+// killed writer's unrecorded seq is sent again by its next incarnation, tagged with it); the
+// reader dedupes, and a reader killed inside a receive may take one message with it.
+
+StreamLedger* NewLedger(Chaos& chaos, std::optional<ipc::shm::Segment>& seg, std::string_view purpose) {
+  auto s = ipc::shm::Segment::CreatePosix(purpose, sizeof(StreamLedger));
+  if (!s) {
+    chaos.AddFinding("invariant-violation", "setup: " + s.error().message());
+    return nullptr;
+  }
+  seg.emplace(std::move(*s));
+  return new (seg->payload().data()) StreamLedger(kWriters);
+}
+
+// A writer incarnation's loop: `send(seq)` sends message `seq` of writer `w` (ETIMEDOUT: not sent,
+// the same seq again; EPIPE: the reader is gone, which only a planted bug causes).
+int WriterLoop(Participant& p, StreamLedger& ledger, int w,
+               const std::function<ipc::sys::Status(std::uint64_t seq)>& send) {
+  while (!p.stopping()) {
+    std::uint64_t seq = ledger.BeginSend(w);
+    auto t0 = Clock::now();
+    if (auto s = send(seq); !s) {
+      if (s.error().err == ETIMEDOUT) continue;
+      if (s.error().err == EPIPE) break;
+      return p.Fail("send: " + s.error().message());
+    }
+    // Sent, not yet recorded: a death here makes the next incarnation send `seq` again.
+    IPCLAB_CRASH_POINT("stream.sent_unrecorded");
+    ledger.Sent(w, seq);
+    p.Done(Clock::now() - t0);
+  }
+  ledger.WriterDone(w);
+  return 0;
+}
+
+// A reader's crash point between taking a message out of the channel and recording it. Not after
+// the stop flag: no incarnation replaces a reader that dies then.
+void ReaderCrashPoint(Participant& p) {
+  if (!p.stopping()) IPCLAB_CRASH_POINT("stream.taken_unrecorded");
+}
+
+// The driver's end check: findings, resends (recoveries) and documented losses into the report.
+void CheckStreams(Chaos& chaos, const StreamLedger& ledger) {
+  std::uint64_t resent = 0, lost = 0;
+  std::string bad = ledger.CheckEnd(&resent, &lost);
+  if (chaos.has_findings()) return;  // the streams stopped at the finding: nothing to count
+  if (!bad.empty()) {
+    chaos.AddFinding("invariant-violation", bad);
+    return;
+  }
+  chaos.AddRecoveries(resent);
+  chaos.AddLost(lost);
+}
 
 struct Record {  // 64 bytes: fits any mailbox and is written atomically to a pipe
   std::uint32_t writer;
-  std::uint32_t pad;
+  std::uint32_t incarnation;  // of the writer that sent it (a resend carries a newer one)
   std::uint64_t seq;
   std::uint64_t sum;
   std::byte payload[40];
 };
 static_assert(sizeof(Record) == 64);
 
-Record MakeRecord(std::mt19937_64& rng, std::uint32_t writer, std::uint64_t seq) {
+// Message `seq` of a writer has the same content whichever incarnation sends it.
+std::mt19937_64 ContentRng(std::uint64_t writer, std::uint64_t seq) {
+  return std::mt19937_64(seq * 0x9e3779b97f4a7c15ull ^ (writer + 1));
+}
+
+std::uint64_t RecordSum(const Record& r) {
+  return Checksum(r.payload, sizeof r.payload) ^ r.seq ^ (std::uint64_t{r.writer} << 56);
+}
+
+Record MakeRecord(int writer, std::uint64_t seq, std::uint64_t incarnation) {
   Record r{};
-  r.writer = writer;
+  r.writer = static_cast<std::uint32_t>(writer);
+  r.incarnation = static_cast<std::uint32_t>(incarnation);
   r.seq = seq;
+  auto rng = ContentRng(r.writer, seq);
   for (auto& b : r.payload) b = static_cast<std::byte>(rng());
-  r.sum = Checksum(r.payload, sizeof r.payload) ^ seq ^ (std::uint64_t{writer} << 56);
+  r.sum = RecordSum(r);
   return r;
 }
 
-// Takes one record in; "" when it is the next one of its writer and intact.
-std::string Accept(StreamState& st, std::span<const std::byte> bytes) {
+// Takes one record in; "" when it is intact and the ledger accepts it.
+std::string AcceptRecord(StreamLedger& ledger, std::span<const std::byte> bytes) {
   if (bytes.size() != sizeof(Record)) return fmt::format("message of {} bytes, expected 64", bytes.size());
   Record r;
   std::memcpy(&r, bytes.data(), sizeof r);
   if (r.writer >= kWriters) return fmt::format("unknown writer {}", r.writer);
-  if (r.sum != (Checksum(r.payload, sizeof r.payload) ^ r.seq ^ (std::uint64_t{r.writer} << 56))) {
-    return fmt::format("checksum mismatch on seq {} of writer {}", r.seq, r.writer);
-  }
-  std::uint64_t want = st.received[r.writer].load() + 1;
-  if (r.seq != want) {
-    return fmt::format("writer {}: got seq {}, expected {} ({})", r.writer, r.seq, want,
-                       r.seq < want ? "duplicate" : "lost messages");
-  }
-  st.received[r.writer].store(r.seq);
-  return {};
-}
-
-std::string CheckAllAccounted(const StreamState& st) {
-  for (int w = 0; w < kWriters; ++w) {
-    if (st.received[w].load() != st.sent[w].load()) {
-      return fmt::format("writer {} sent {} messages, the reader got {}", w, st.sent[w].load(), st.received[w].load());
-    }
-  }
-  return {};
-}
-
-StreamState* NewStreamState(Chaos& chaos, std::optional<ipc::shm::Segment>& seg) {
-  auto s = ipc::shm::Segment::CreatePosix("stream", sizeof(StreamState));
-  if (!s) {
-    chaos.AddFinding("invariant-violation", "setup: " + s.error().message());
-    return nullptr;
-  }
-  seg.emplace(std::move(*s));
-  return new (seg->payload().data()) StreamState{};
+  if (r.sum != RecordSum(r)) return fmt::format("checksum mismatch on seq {} of writer {}", r.seq, r.writer);
+  return ledger.Accept(r.writer, r.seq, r.incarnation);
 }
 
 // --- Mailboxes -------------------------------------------------------------------------------------
+//
+// Senders and the receiver are SIGKILLed and respawned (a new incarnation inherits the driver's
+// mailbox handle). mq_timedsend/msgsnd and mq_timedreceive/msgrcv are atomic: a message is in the
+// queue or not, taken or not. So a killed sender at most leaves its seq to be sent again, and a
+// killed receiver at most takes one message with it.
 
 RunReport RunMailbox(Chaos& chaos, bool posix) {
   std::optional<ipc::shm::Segment> seg;
-  StreamState* st = NewStreamState(chaos, seg);
-  if (!st) return chaos.Finish();
+  StreamLedger* ledger = NewLedger(chaos, seg, "stream");
+  if (!ledger) return chaos.Finish();
   ipc::mailbox::Options options{.capacity = 8, .max_message_size = sizeof(Record)};
   std::unique_ptr<ipc::mailbox::Mailbox> box;
   if (posix) {
@@ -124,36 +168,33 @@ RunReport RunMailbox(Chaos& chaos, bool posix) {
   }
   for (int w = 0; w < kWriters; ++w) {
     chaos.Spawn("sender", [&, w](Participant& p) -> int {
-      std::uint64_t seq = st->sent[w].load();
-      while (!p.stopping()) {
-        Record r = MakeRecord(p.rng(), static_cast<std::uint32_t>(w), seq + 1);
-        auto t0 = Clock::now();
-        auto s = box->SendFor(std::as_bytes(std::span(&r, 1)), 0, 20ms);
-        if (!s) {
-          if (s.error().err == ETIMEDOUT) continue;
-          return p.Fail("send: " + s.error().message());
-        }
-        st->sent[w].store(++seq);
-        p.Done(Clock::now() - t0);
-      }
-      return 0;
-    });
+      return WriterLoop(p, *ledger, w, [&](std::uint64_t seq) {
+        Record r = MakeRecord(w, seq, p.incarnation());
+        return box->SendFor(std::as_bytes(std::span(&r, 1)), 0, 20ms);
+      });
+    }, {.killable = true});
   }
   chaos.Spawn("receiver", [&](Participant& p) -> int {
+    ledger->TakeOver();
     while (!p.stopping()) {
       auto t0 = Clock::now();
+      ledger->BeginReceive();
       auto m = box->ReceiveFor(20ms);
       if (!m) {
+        ledger->EndReceive();  // took nothing (a receiver leaving now must grant no gap)
         if (m.error().err == ETIMEDOUT) continue;
         return p.Fail("receive: " + m.error().message());
       }
-      if (auto bad = Accept(*st, m->data); !bad.empty()) return p.Fail(bad);
+      ReaderCrashPoint(p);
+      if (auto bad = AcceptRecord(*ledger, m->data); !bad.empty()) return p.Fail(bad);
+      ledger->EndReceive();
       p.Done(Clock::now() - t0);
     }
     return 0;
-  });
+  }, {.killable = true});
   chaos.Run();
-  for (;;) {  // every participant has ended: drain what is queued
+  ledger->TakeOver();  // the last receiver may have died inside a receive (a crash point)
+  while (!chaos.has_findings()) {  // every participant has ended: drain what is queued
     auto m = box->TryReceive();
     if (!m) {
       if (m.error().err != EAGAIN && m.error().err != ETIMEDOUT && m.error().err != ENOMSG) {
@@ -161,64 +202,68 @@ RunReport RunMailbox(Chaos& chaos, bool posix) {
       }
       break;
     }
-    if (auto bad = Accept(*st, m->data); !bad.empty()) {
+    if (auto bad = AcceptRecord(*ledger, m->data); !bad.empty()) {
       chaos.AddFinding("invariant-violation", "drain: " + bad);
       break;
     }
   }
-  if (auto bad = CheckAllAccounted(*st); !bad.empty()) chaos.AddFinding("invariant-violation", bad);
+  CheckStreams(chaos, *ledger);
   box.reset();
   (void)seg->Remove();
   return chaos.Finish();
 }
 
 // --- Pipes ---------------------------------------------------------------------------------------
+//
+// Writers are SIGKILLed and respawned; so is the raw reader. A record is 64 bytes: one write(2)
+// of at most PIPE_BUF is atomic and the raw reader reads exactly one record per read, so a kill
+// never splits a record and the stream stays aligned; a killed raw reader loses at most the one
+// record it had read. The framed reader (ipc::pipe::PipeReader) is not killed: it reads many
+// records ahead into its buffer, and a pipe cannot give back bytes a dead reader consumed, so
+// recovering from its death needs a protocol above the pipe (socket_stream's acks).
+//
+// Participants are forked from the driver, so a respawned one inherits its end from the driver:
+// the driver keeps both ends, each participant closes the end it does not use. At the stop flag
+// the driver closes its write end, so the reader sees end of file once the last writer has left;
+// it keeps the read end (writers never see EPIPE, and write with a deadline so they notice the
+// stop flag even when no reader is left: one killed at a crash point just before the stop flag
+// is not respawned), and drains what is left after the run.
 
 enum class PipeReaderKind { kFramed, kRaw, kRawEintrIsEof };
 
 RunReport RunPipe(Chaos& chaos, PipeReaderKind kind) {
   std::optional<ipc::shm::Segment> seg;
-  StreamState* st = NewStreamState(chaos, seg);
-  if (!st) return chaos.Finish();
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) {
-    chaos.AddFinding("invariant-violation", "pipe2 failed");
+  StreamLedger* ledger = NewLedger(chaos, seg, "stream");
+  if (!ledger) return chaos.Finish();
+  auto ends = ipc::sys::MakePipe();
+  if (!ends) {
+    chaos.AddFinding("invariant-violation", "setup: " + ends.error().message());
     (void)seg->Remove();
     return chaos.Finish();
   }
-  int rd = fds[0], wr = fds[1];
+  const bool reader_killable = kind == PipeReaderKind::kRaw;
   for (int w = 0; w < kWriters; ++w) {
     chaos.Spawn("writer", [&, w](Participant& p) -> int {
-      ::close(rd);
-      ::signal(SIGPIPE, SIG_IGN);  // a vanished reader is EPIPE, handled below
-      ipc::pipe::PipeWriter writer(wr, static_cast<std::uint32_t>(w + 1));
-      std::uint64_t seq = 0;
-      while (!p.stopping()) {
-        Record r = MakeRecord(p.rng(), static_cast<std::uint32_t>(w), seq + 1);
+      ends->read.reset();
+      ::signal(SIGPIPE, SIG_IGN);  // a vanished reader is EPIPE (the planted bug's doing)
+      int wr = ends->write.get();
+      // Writer id: the pid, so no incarnation's framing state is taken for another's.
+      ipc::pipe::PipeWriter writer(wr, static_cast<std::uint32_t>(::getpid()));
+      return WriterLoop(p, *ledger, w, [&](std::uint64_t seq) {
+        Record r = MakeRecord(w, seq, p.incarnation());
         auto bytes = std::as_bytes(std::span(&r, 1));
-        auto t0 = Clock::now();
-        auto s = kind == PipeReaderKind::kFramed ? writer.Send(bytes) : ipc::pipe::WriteAll(wr, bytes);
-        if (!s) {
-          if (s.error().err == EPIPE) return 0;  // the reader left (the planted bug's doing)
-          return p.Fail("write: " + s.error().message());
-        }
-        st->sent[w].store(++seq);
-        p.Done(Clock::now() - t0);
-        IPCLAB_CHAOS_POINT("pipe.after_write");
-      }
-      return 0;
-    });
+        auto deadline = ipc::sys::Deadline::After(20ms);  // a timeout writes nothing (one record)
+        return kind == PipeReaderKind::kFramed ? writer.Send(bytes, deadline) : ipc::pipe::WriteAll(wr, bytes, deadline);
+      });
+    }, {.killable = true});
   }
   chaos.Spawn("reader", [&](Participant& p) -> int {
-    ::close(wr);
-    auto finish = [&]() -> int {  // end of stream: every writer must have finished and been read
-      if (!p.stopping()) {
-        st->early_eof.store(1);
-        return p.Fail("end of stream while the writers still run (EINTR taken for end of file?)");
-      }
-      if (auto bad = CheckAllAccounted(*st); !bad.empty()) {
-        return p.Fail("end of stream " + std::string(p.stopping() ? "" : "while writers still run ") + "and " + bad);
-      }
+    ends->write.reset();
+    int rd = ends->read.get();
+    ledger->TakeOver();
+    auto finish = [&]() -> int {  // end of stream: only after the stop flag, once the writers left
+      ledger->EndReceive();
+      if (!p.stopping()) return p.Fail("end of stream while the writers still run (EINTR taken for end of file?)");
       return 0;
     };
     if (kind == PipeReaderKind::kFramed) {
@@ -228,13 +273,14 @@ RunReport RunPipe(Chaos& chaos, PipeReaderKind kind) {
         auto m = reader.Receive();
         if (!m) return p.Fail("receive: " + m.error().message());
         if (!*m) return finish();
-        if (auto bad = Accept(*st, **m); !bad.empty()) return p.Fail(bad);
+        if (auto bad = AcceptRecord(*ledger, **m); !bad.empty()) return p.Fail(bad);
         p.Done(Clock::now() - t0);
       }
     }
     for (;;) {
       Record r;
       auto t0 = Clock::now();
+      ledger->BeginReceive();
       if (kind == PipeReaderKind::kRawEintrIsEof) {
         // BUG (planted): any -1 (EINTR included) or short read is taken for end of file.
         ssize_t n = ::read(rd, &r, sizeof r);
@@ -244,13 +290,41 @@ RunReport RunPipe(Chaos& chaos, PipeReaderKind kind) {
         if (!got) return p.Fail("read: " + got.error().message());
         if (!*got) return finish();
       }
-      if (auto bad = Accept(*st, std::as_bytes(std::span(&r, 1))); !bad.empty()) return p.Fail(bad);
+      // (Only where the reader is killed: the point's scheduling noise in the planted reader would
+      // keep the pipe full, and the bug shows only in a read that blocks on an empty pipe.)
+      if (reader_killable) ReaderCrashPoint(p);
+      if (auto bad = AcceptRecord(*ledger, std::as_bytes(std::span(&r, 1))); !bad.empty()) return p.Fail(bad);
+      ledger->EndReceive();
       p.Done(Clock::now() - t0);
     }
-  });
-  ::close(rd);
-  ::close(wr);
-  chaos.Run();
+  }, {.killable = reader_killable});
+  chaos.Run([&] { ends->write.reset(); });
+  ledger->TakeOver();  // the last reader may have died inside a receive (a crash point)
+  if (!chaos.has_findings()) {
+    // Every participant has ended and every write end is closed: what is left ends in end of file.
+    ipc::pipe::PipeReader framed(ends->read.get());
+    for (;;) {
+      Record r;
+      std::string bad;
+      if (kind == PipeReaderKind::kFramed) {
+        auto m = framed.Receive();
+        if (!m) bad = m.error().message();
+        else if (!*m) break;
+        else bad = AcceptRecord(*ledger, **m);
+      } else {
+        auto got = ipc::pipe::ReadExact(ends->read.get(), std::as_writable_bytes(std::span(&r, 1)));
+        if (!got) bad = got.error().message();
+        else if (!*got) break;
+        else bad = AcceptRecord(*ledger, std::as_bytes(std::span(&r, 1)));
+      }
+      if (!bad.empty()) {
+        chaos.AddFinding("invariant-violation", "drain: " + bad);
+        break;
+      }
+    }
+  }
+  ends->read.reset();
+  CheckStreams(chaos, *ledger);
   (void)seg->Remove();
   return chaos.Finish();
 }
@@ -261,52 +335,35 @@ RunReport RunPipe(Chaos& chaos, PipeReaderKind kind) {
 // its records (the `pipe.between_records` crash point inside ipc/pipe, or a driver SIGKILL) leaves
 // a partial message in the FIFO. The reader must keep every other writer's stream intact: the
 // dead incarnation's chunks carry its own writer id (its pid) and are never completed, and the
-// new incarnation sends that sequence number again. A writer killed after Send returned but
-// before it recorded the send may send the same sequence number once more (a new incarnation
-// tag): accepted as a resend after a crash, never otherwise.
-
-struct FifoState {
-  std::atomic<std::uint64_t> sent[kWriters];       // last seq whose Send returned
-  std::atomic<std::uint64_t> sending[kWriters];    // seq of the Send under way (or last begun)
-  std::atomic<std::uint64_t> received[kWriters];   // last seq the reader took
-  std::atomic<std::uint64_t> incarnation[kWriters];  // of the last message taken
-  std::atomic<std::int32_t> writer_pid[kWriters];  // the current incarnation
-  std::atomic<std::uint32_t> writers_done[kWriters];
-  std::atomic<std::uint64_t> resent;
-};
+// new incarnation sends that sequence number again. The reader is not killed (see the pipes).
 
 struct FifoHead {
   std::uint64_t writer, seq, incarnation, sum;
 };
 
-std::string AcceptFifo(FifoState& st, const std::vector<std::byte>& m) {
+std::uint64_t FifoSum(const std::vector<std::byte>& m, const FifoHead& h) {
+  return Checksum(m.data() + sizeof h, m.size() - sizeof h) ^ h.seq ^ (h.writer << 56);
+}
+
+std::string AcceptFifo(StreamLedger& ledger, const std::vector<std::byte>& m) {
   if (m.size() < sizeof(FifoHead)) return fmt::format("message of {} bytes", m.size());
   FifoHead h;
   std::memcpy(&h, m.data(), sizeof h);
-  if (h.writer >= kWriters) return fmt::format("unknown writer {}", h.writer);
-  std::uint64_t sum = Checksum(m.data() + sizeof h, m.size() - sizeof h) ^ h.seq ^ (h.writer << 56);
-  if (sum != h.sum) return fmt::format("checksum mismatch on seq {} of writer {} ({} bytes)", h.seq, h.writer, m.size());
-  std::uint64_t last = st.received[h.writer].load();
-  if (h.seq == last && h.incarnation > st.incarnation[h.writer].load()) {
-    st.resent.fetch_add(1);  // sent again by the next incarnation of a writer killed after Send
-  } else if (h.seq != last + 1) {
-    return fmt::format("writer {}: seq {} after {} ({})", h.writer, h.seq, last, h.seq <= last ? "duplicate" : "lost");
+  if (FifoSum(m, h) != h.sum) {
+    return fmt::format("checksum mismatch on seq {} of writer {} ({} bytes)", h.seq, h.writer, m.size());
   }
-  st.received[h.writer].store(h.seq);
-  st.incarnation[h.writer].store(h.incarnation);
-  return {};
+  return ledger.Accept(h.writer, h.seq, h.incarnation);
 }
 
 RunReport RunFifo(Chaos& chaos) {
   std::optional<ipc::shm::Segment> seg;
-  auto s = ipc::shm::Segment::CreatePosix("fifostate", sizeof(FifoState));
+  StreamLedger* ledger = NewLedger(chaos, seg, "fifostate");
   auto dir = ipc::audit::PrivateDir::Create("stress-fifo");
-  if (!s || !dir) {
-    chaos.AddFinding("invariant-violation", "setup failed");
+  if (!ledger || !dir) {
+    if (!dir) chaos.AddFinding("invariant-violation", "setup: " + dir.error().message());
+    if (seg) (void)seg->Remove();
     return chaos.Finish();
   }
-  seg.emplace(std::move(*s));
-  auto* st = new (seg->payload().data()) FifoState{};
   auto path = ipc::pipe::MakeFifo(*dir, "fifo");
   if (!path) {
     chaos.AddFinding("invariant-violation", "mkfifo: " + path.error().message());
@@ -314,13 +371,13 @@ RunReport RunFifo(Chaos& chaos) {
     for (int w = 0; w < kWriters; ++w) {
       chaos.Spawn("writer", [&, w](Participant& p) -> int {
         ::signal(SIGPIPE, SIG_IGN);
-        st->writer_pid[w].store(::getpid());
+        ledger->WriterStarted(w);
         // Short waits: an incarnation started just before the stop flag must not wait for a reader
         // that has already drained and left.
         std::optional<ipc::sys::Fd> fd;
         while (!fd) {
           if (p.stopping()) {
-            st->writers_done[w].store(1);
+            ledger->WriterDone(w);
             return 0;
           }
           auto f = ipc::pipe::OpenFifoWriter(*path, ipc::sys::Deadline::After(100ms));
@@ -331,21 +388,15 @@ RunReport RunFifo(Chaos& chaos) {
         }
         ipc::pipe::PipeWriter writer(fd->get(), static_cast<std::uint32_t>(::getpid()));
         std::vector<std::byte> m;
-        while (!p.stopping()) {
-          std::uint64_t seq = st->sent[w].load() + 1;
-          m.resize(sizeof(FifoHead) + 100 + p.rng()() % 11900);
-          for (std::size_t i = sizeof(FifoHead); i < m.size(); ++i) m[i] = static_cast<std::byte>(p.rng()());
+        return WriterLoop(p, *ledger, w, [&](std::uint64_t seq) {
+          auto rng = ContentRng(static_cast<std::uint64_t>(w), seq);
+          m.resize(sizeof(FifoHead) + 100 + rng() % 11900);
+          for (std::size_t i = sizeof(FifoHead); i < m.size(); ++i) m[i] = static_cast<std::byte>(rng());
           FifoHead h{static_cast<std::uint64_t>(w), seq, p.incarnation(), 0};
-          h.sum = Checksum(m.data() + sizeof h, m.size() - sizeof h) ^ seq ^ (h.writer << 56);
+          h.sum = FifoSum(m, h);
           std::memcpy(m.data(), &h, sizeof h);
-          auto t0 = Clock::now();
-          st->sending[w].store(seq);
-          if (auto r = writer.Send(m); !r) return p.Fail("send: " + r.error().message());
-          st->sent[w].store(seq);
-          p.Done(Clock::now() - t0);
-        }
-        st->writers_done[w].store(1);
-        return 0;
+          return writer.Send(m);
+        });
       }, {.killable = true});
     }
     chaos.Spawn("reader", [&](Participant& p) -> int {
@@ -360,33 +411,21 @@ RunReport RunFifo(Chaos& chaos) {
       for (;;) {
         // After the stop flag no writer is respawned and none starts a message: once each has
         // ended (or was killed), what is left in the FIFO is all there is.
-        bool all_done = p.stopping();
-        for (int w = 0; w < kWriters && all_done; ++w) {
-          all_done = st->writers_done[w].load() != 0 || !Running(st->writer_pid[w].load());
-        }
+        bool all_done = p.stopping() && ledger->AllWritersEnded();
         auto t0 = Clock::now();
         auto m = reader.Receive(ipc::sys::Deadline::After(all_done ? 100ms : 50ms));
         if (!m) {
           if (m.error().err != ETIMEDOUT) return p.Fail("receive: " + m.error().message());
-          if (all_done) break;  // every writer ended and the FIFO stayed empty: drained
+          if (all_done) return 0;  // every writer ended and the FIFO stayed empty: drained
           continue;
         }
         if (!*m) return p.Fail("end of file with a write end held");
-        if (auto bad = AcceptFifo(*st, **m); !bad.empty()) return p.Fail(bad);
+        if (auto bad = AcceptFifo(*ledger, **m); !bad.empty()) return p.Fail(bad);
         p.Done(Clock::now() - t0);
       }
-      for (int w = 0; w < kWriters; ++w) {
-        // One more than recorded: the last writer incarnation was killed after its Send
-        // returned and before it recorded it (and none came after to resend it).
-        std::uint64_t got = st->received[w].load(), sent = st->sent[w].load();
-        if (got != sent && !(got == sent + 1 && st->sending[w].load() == got)) {
-          return p.Fail(fmt::format("writer {} sent {} messages, the reader got {}", w, st->sent[w].load(),
-                                    st->received[w].load()));
-        }
-      }
-      return 0;
     });
     chaos.Run();
+    CheckStreams(chaos, *ledger);
   }
   (void)seg->Remove();
   { ipc::audit::PrivateDir gone(std::move(*dir)); }
@@ -541,26 +580,39 @@ RunReport RunMallocStorm(Chaos& chaos, bool killable) {
 
 void AddIoTargets(std::vector<Target>& out) {
   auto storm = [](ChaosConfig& c) { c.signals_per_second = 5000; };
+  // Streams under kills: 3 SIGKILLs/s and the crash points between a send and its record and
+  // between a receive and its record (stream_ledger.h).
+  auto kills = [](ChaosConfig& c) {
+    c.signals_per_second = 5000;
+    c.kills_per_second = 3;
+    c.plan.crash_ppm = 3000;
+  };
   out.push_back({.name = "mailbox_posix",
-                 .description = "ipc/mailbox POSIX mq, 3 senders + 1 receiver under a 5000/s signal storm; every "
-                                "message once, in order per sender, checksummed",
-                 .configure = storm,
+                 .description = "ipc/mailbox POSIX mq, 3 senders + 1 receiver, all SIGKILLed (3/s, crash points after "
+                                "a send and after a receive) and respawned, 5000 signals/s; every message once per "
+                                "sender in order (a killed sender's unrecorded one resent, deduped), checksummed; "
+                                "lost only: one a receiver took when killed",
+                 .configure = kills,
                  .run = [](Chaos& c) { return RunMailbox(c, true); }});
   out.push_back({.name = "mailbox_sysv",
-                 .description = "ipc/mailbox System V msg queue, the same under a 5000/s signal storm",
-                 .configure = storm,
+                 .description = "ipc/mailbox System V msg queue, the same kills and accounting as mailbox_posix",
+                 .configure = kills,
                  .run = [](Chaos& c) { return RunMailbox(c, false); }});
   out.push_back({.name = "pipe_framed",
-                 .description = "ipc/pipe framed pipe, 3 writers + 1 reader under a 5000/s signal storm; EINTR is "
-                                "never end of file, every message once",
-                 .configure = storm,
+                 .description = "ipc/pipe framed pipe, 3 writers SIGKILLed and respawned + 1 reader that is not "
+                                "killed (PipeReader reads ahead; a pipe cannot give back what a dead reader "
+                                "consumed), 5000 signals/s; EINTR is never end of file, every message once",
+                 .configure = kills,
                  .run = [](Chaos& c) { return RunPipe(c, PipeReaderKind::kFramed); }});
   out.push_back({.name = "pipe_raw",
-                 .description = "raw 64-byte records on a pipe, reader retries EINTR (twin of planted/pipe_eintr_as_eof)",
-                 .configure = storm,
+                 .description = "raw 64-byte records on a pipe, 3 writers and the reader SIGKILLed and respawned, "
+                                "reader retries EINTR (twin of planted/pipe_eintr_as_eof); lost only: the record a "
+                                "killed reader had read",
+                 .configure = kills,
                  .run = [](Chaos& c) { return RunPipe(c, PipeReaderKind::kRaw); }});
   out.push_back({.name = "planted/pipe_eintr_as_eof",
-                 .description = "planted bug: the raw reader takes read()'s -1/EINTR for end of file",
+                 .description = "planted bug: the raw reader takes read()'s -1/EINTR for end of file (no kills: "
+                                "the signal storm alone catches it)",
                  .planted = true,
                  .expected_kind = "invariant-violation",
                  .twin = "pipe_raw",
