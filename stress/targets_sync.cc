@@ -247,7 +247,8 @@ constexpr int kPhilosophers = 5;
 //     time, so a seat with another pid is a dead one) and takes it over: its place in line, or
 //     the fork it held;
 //   - a neighbour waiting behind a dead seat (checked after each 50 ms without a turn: /proc
-//     state, so an unreaped zombie counts as dead) clears it and moves `serving` on;
+//     state and flags, so an unreaped zombie or a process still tearing down counts as dead)
+//     clears it and moves `serving` on;
 //   - a death inside the mutex (EOWNERDEAD) leaves at most one step half done; Reconcile() is the
 //     repair, and every step is ordered so that it can finish it.
 struct Seat {
@@ -285,7 +286,7 @@ int Reconcile(Fork& f, bool check_liveness) IPC_REQUIRES(f.m) {
       if (s.pid != 0 && s.ticket == f.serving) head = &s;
     }
     if (head != nullptr) {
-      if (!check_liveness || Running(head->pid)) break;
+      if (!check_liveness || Alive(head->pid)) break;
       head->holds = false;
       head->pid = 0;
       ++cleared;
@@ -391,7 +392,7 @@ std::string PutFork(Fork& f, int seat, Participant& p) IPC_NO_THREAD_SAFETY_ANAL
 // violation: its forks went on only after it died). "" when fine.
 std::string CheckNeighbours(Table& t, int i) {
   for (int n : {(i + kPhilosophers - 1) % kPhilosophers, (i + 1) % kPhilosophers}) {
-    if (std::int32_t pid = t.eating[n].load(); pid != 0 && Running(pid)) {
+    if (std::int32_t pid = t.eating[n].load(); pid != 0 && Alive(pid)) {
       return fmt::format("philosophers {} and {} (pid {}) eat at once", i, n, pid);
     }
   }
