@@ -257,8 +257,15 @@ struct Seat {
   std::uint64_t ticket;
 };
 
+// How a fork deals with dead philosophers: the correct seats, or one of two planted bugs.
+enum class DeathHandling : std::uint8_t {
+  kSeats,    // take-over by the respawn, /proc liveness checks by waiters (above)
+  kBlind,    // planted: a respawn queues anew, nobody checks the seats ahead (dead ones wedge)
+  kTimeout,  // planted: a seat ahead that kept a waiter waiting 2 ms is taken for dead
+};
+
 struct Fork {
-  bool kill_aware;  // false: the planted bug (no take-over of a dead seat, no liveness checks)
+  DeathHandling handling;
   ipc::sync::RobustMutex m;
   ipc::sync::SharedCondVar cv;
   std::uint64_t next IPC_GUARDED_BY(m);
@@ -276,6 +283,7 @@ struct Table {
 // counted; tickets at the head of the line whose seat is empty (given up) or, with
 // `check_liveness`, whose owner died are skipped. Returns the dead seats it cleared.
 int Reconcile(Fork& f, bool check_liveness) IPC_REQUIRES(f.m) {
+  check_liveness = check_liveness && f.handling != DeathHandling::kBlind;
   for (const Seat& s : f.seats) {
     if (s.pid != 0 && s.ticket >= f.next) f.next = s.ticket + 1;
   }
@@ -286,7 +294,7 @@ int Reconcile(Fork& f, bool check_liveness) IPC_REQUIRES(f.m) {
       if (s.pid != 0 && s.ticket == f.serving) head = &s;
     }
     if (head != nullptr) {
-      if (!check_liveness || Alive(head->pid)) break;
+      if (!check_liveness || (f.handling == DeathHandling::kSeats && Alive(head->pid))) break;
       head->holds = false;
       head->pid = 0;
       ++cleared;
@@ -315,7 +323,7 @@ bool TakeFork(Fork& f, int seat, Participant& p, std::string* error) IPC_NO_THRE
   std::int32_t me = ::getpid();
   Seat& s = f.seats[seat];
   bool mine = s.pid == me;
-  if (!mine && s.pid != 0 && f.kill_aware) {
+  if (!mine && s.pid != 0 && f.handling != DeathHandling::kBlind) {
     s.pid = me;  // my dead predecessor's place in line (or its fork)
     mine = true;
     p.Recovered();
@@ -330,7 +338,8 @@ bool TakeFork(Fork& f, int seat, Participant& p, std::string* error) IPC_NO_THRE
   }
   // Whether the seats ahead are alive is read from /proc every 50 ms of waiting (by the clock:
   // the signal storm wakes waiters far more often than that).
-  auto next_check = Clock::now() + 50ms;
+  const auto check_every = f.handling == DeathHandling::kTimeout ? 2ms : 50ms;
+  auto next_check = Clock::now() + check_every;
   ipc::sync::LockOutcome out;
   while (f.serving != s.ticket) {
     if (p.stopping()) {
@@ -351,8 +360,8 @@ bool TakeFork(Fork& f, int seat, Participant& p, std::string* error) IPC_NO_THRE
         f.m.Unlock();
         return false;
       }
-    } else if (auto now = Clock::now(); f.kill_aware && now >= next_check) {
-      next_check = now + 50ms;
+    } else if (auto now = Clock::now(); f.handling != DeathHandling::kBlind && now >= next_check) {
+      next_check = now + check_every;
       for (int n = Reconcile(f, true); n > 0; --n) p.Recovered();
     }
   }
@@ -389,7 +398,8 @@ std::string PutFork(Fork& f, int seat, Participant& p) IPC_NO_THREAD_SAFETY_ANAL
 }
 
 // Eating: neither neighbour may be eating (a record of a dead neighbour is stale, not a
-// violation: its forks went on only after it died). "" when fine.
+// violation: its forks went on only after it died). Called after announcing my own meal (both
+// seq_cst: of two neighbours eating at once, at least one sees the other). "" when fine.
 std::string CheckNeighbours(Table& t, int i) {
   for (int n : {(i + kPhilosophers - 1) % kPhilosophers, (i + 1) % kPhilosophers}) {
     if (std::int32_t pid = t.eating[n].load(); pid != 0 && Alive(pid)) {
@@ -412,8 +422,8 @@ int Dine(Table& t, int i, int first, int second, const int* ids, Participant& p)
     p.Waiting(ids[second]);
     if (!TakeFork(t.forks[second], i, p, &error)) return error.empty() ? 0 : p.Fail(error);
     p.Acquired(ids[second]);
-    if (auto bad = CheckNeighbours(t, i); !bad.empty()) return p.Fail(bad);
     t.eating[i].store(::getpid());
+    if (auto bad = CheckNeighbours(t, i); !bad.empty()) return p.Fail(bad);
     IPCLAB_CRASH_POINT("philosopher.eating");
     IPCLAB_CHAOS_POINT("philosopher.eating");
     t.eating[i].store(0);
@@ -428,7 +438,7 @@ int Dine(Table& t, int i, int first, int second, const int* ids, Participant& p)
   return 0;
 }
 
-RunReport RunPhilosophers(Chaos& chaos, bool left_first, bool kill_aware = true) {
+RunReport RunPhilosophers(Chaos& chaos, bool left_first, DeathHandling handling = DeathHandling::kSeats) {
   auto seg = ipc::shm::Segment::CreatePosix("table", sizeof(Table));
   if (!seg) {
     chaos.AddFinding("invariant-violation", "setup: " + seg.error().message());
@@ -437,7 +447,7 @@ RunReport RunPhilosophers(Chaos& chaos, bool left_first, bool kill_aware = true)
   auto* t = new (seg->payload().data()) Table{};
   int ids[kPhilosophers];
   for (int i = 0; i < kPhilosophers; ++i) {
-    t->forks[i].kill_aware = kill_aware;
+    t->forks[i].handling = handling;
     (void)t->forks[i].m.Init();
     (void)t->forks[i].cv.Init();
     ids[i] = chaos.RegisterLock(fmt::format("fork{}", i));
@@ -529,7 +539,16 @@ void AddSyncTargets(std::vector<Target>& out) {
                    ConfigurePhilosopherKills(c);
                    c.hang_after = std::chrono::milliseconds(1000);
                  },
-                 .run = [](Chaos& c) { return RunPhilosophers(c, false, false); }});
+                 .run = [](Chaos& c) { return RunPhilosophers(c, false, DeathHandling::kBlind); }});
+  out.push_back({.name = "planted/philosophers_timeout_as_death",
+                 .description = "planted bug: a waiter takes a fork holder (or ticket) that kept it waiting 2 ms for "
+                                "dead instead of asking /proc; a slow live holder loses its fork "
+                                "(invariant-violation: two holders, or neighbours eating at once)",
+                 .planted = true,
+                 .expected_kind = "invariant-violation",
+                 .twin = "philosophers",
+                 .configure = ConfigurePhilosopherKills,
+                 .run = [](Chaos& c) { return RunPhilosophers(c, false, DeathHandling::kTimeout); }});
   out.push_back({.name = "planted/philosophers_left_first",
                  .description = "planted bug: every philosopher takes the left fork first; the watchdog reports "
                                 "the deadlock with its wait-for cycle across the 5 processes",
