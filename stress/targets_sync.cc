@@ -352,6 +352,11 @@ bool TakeFork(Fork& f, int seat, Participant& p, std::string* error) IPC_NO_THRE
       *error = "wait for fork: " + (out.error ? out.error->message() : std::string("?"));
       return false;  // (the mutex is not held: the relock failed)
     }
+    if (s.pid != me) {  // only a dead seat may be cleared
+      *error = fmt::format("seat {} lost its ticket {} while alive and waiting (serving {})", seat, s.ticket, f.serving);
+      f.m.Unlock();
+      return false;
+    }
     if (out.owner_died) {
       (void)Reconcile(f, true);
       p.Recovered();
