@@ -547,8 +547,8 @@ void AddSyncTargets(std::vector<Target>& out) {
                  .run = [](Chaos& c) { return RunPhilosophers(c, false, DeathHandling::kBlind); }});
   out.push_back({.name = "planted/philosophers_timeout_as_death",
                  .description = "planted bug: a waiter takes a fork holder (or ticket) that kept it waiting 2 ms for "
-                                "dead instead of asking /proc; a slow live holder loses its fork "
-                                "(invariant-violation: two holders, or neighbours eating at once)",
+                                "dead instead of asking /proc (invariant-violation: a live waiter's ticket skipped, a "
+                                "live holder's fork handed on)",
                  .planted = true,
                  .expected_kind = "invariant-violation",
                  .twin = "philosophers",
