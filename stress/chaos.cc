@@ -501,6 +501,14 @@ std::string Chaos::HangReport(bool* cycle) const {
     }
   }
   auto name = [&](int i) { return fmt::format("{}#{} (pid {})", slots_[i]->role, i, slots_[i]->child ? slots_[i]->child->pid() : -1); };
+  // Only a lock's latest dead holder matters (targets that survive kills hand the lock on, so
+  // earlier entries are history), and only while no live participant holds it.
+  auto last_dead_holder = [&](int lock) -> const std::string* {
+    for (auto it = orphaned_locks_.rbegin(); it != orphaned_locks_.rend(); ++it) {
+      if (it->starts_with(locks_[lock] + " ")) return &*it;
+    }
+    return nullptr;
+  };
   std::vector<int> next(slots_.size(), -1);
   for (std::size_t i = 0; i < slots_.size(); ++i) {
     const Slot& slot = *slots_[i];
@@ -522,9 +530,7 @@ std::string Chaos::HangReport(bool* cycle) const {
         next[i] = it->second;
       } else {
         out += " (no live holder";
-        for (const auto& o : orphaned_locks_) {
-          if (o.starts_with(locks_[w] + " ")) out += "; " + o;
-        }
+        if (const std::string* o = last_dead_holder(w)) out += "; " + *o;
         out += ")";
       }
     }
@@ -552,8 +558,12 @@ std::string Chaos::HangReport(bool* cycle) const {
       out += c;
     }
   }
-  if (!orphaned_locks_.empty()) {
-    out += "  locks whose holder died holding them: " + fmt::format("{}", fmt::join(orphaned_locks_, "; ")) + "\n";
+  std::vector<std::string> orphaned;
+  for (int l = 0; l < static_cast<int>(locks_.size()); ++l) {
+    if (const std::string* o = last_dead_holder(l); o && !holder.contains(l)) orphaned.push_back(*o);
+  }
+  if (!orphaned.empty()) {
+    out += "  locks whose holder died holding them: " + fmt::format("{}", fmt::join(orphaned, "; ")) + "\n";
   }
   return out;
 }

@@ -14,16 +14,34 @@
 
 namespace stress {
 
-bool Running(pid_t pid) {
+namespace {
+// The fields of /proc/PID/stat after the command name (state first); "" when the process is gone.
+std::string StatAfterName(pid_t pid) {
   std::FILE* f = std::fopen(fmt::format("/proc/{}/stat", pid).c_str(), "r");
-  if (!f) return false;
+  if (!f) return {};
   char buf[512];
   std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
   std::fclose(f);
   buf[n] = '\0';
   // The command name in parentheses may itself hold ')' or spaces: the state follows the last ')'.
   const char* close = std::strrchr(buf, ')');
-  return close && close[1] == ' ' && close[2] != 'Z' && close[2] != 'X';
+  if (!close || close[1] != ' ') return {};
+  return close + 2;
+}
+}  // namespace
+
+bool Running(pid_t pid) {
+  std::string stat = StatAfterName(pid);
+  return !stat.empty() && stat[0] != 'Z' && stat[0] != 'X';
+}
+
+bool Alive(pid_t pid) {
+  constexpr unsigned kPfExiting = 0x4;  // include/linux/sched.h
+  std::string stat = StatAfterName(pid);
+  unsigned flags = 0;
+  // state ppid pgrp session tty_nr tpgid flags
+  if (stat.empty() || std::sscanf(stat.c_str(), "%*c %*d %*d %*d %*d %*d %u", &flags) != 1) return false;
+  return stat[0] != 'Z' && stat[0] != 'X' && (flags & kPfExiting) == 0;
 }
 
 namespace {

@@ -13,6 +13,11 @@ namespace stress {
 // a zombie, which would make a dead holder look alive): reads the state field of /proc/PID/stat.
 bool Running(pid_t pid);
 
+// Running and not on its way out: a SIGKILLed process sets PF_EXITING first, then may spend a long
+// time (seconds for a sanitizer's address space on a loaded machine) tearing down its memory while
+// /proc still reads R or D. Its robust mutexes are released by then, but nothing else it held.
+bool Alive(pid_t pid);
+
 // The thread ids of process `pid` (/proc/PID/task); empty when it is gone. With `accepting` > 0,
 // only the threads that do not block that signal (SigBlk in /proc/PID/task/TID/status): a signal
 // aimed at a thread that blocks it stays pending there and interrupts nothing (sanitizer
