@@ -41,7 +41,7 @@
 // Finish() computes per-participant operation counts, wait-time percentiles, time denied a CPU
 // and Jain's fairness index over the operation counts (starvation finding when a participant's
 // count is below `min_share` of the mean, or a role's Jain index below `min_role_jain`; runs that
-// judge starvation get no nice shuffle, which would make the verdict the driver's). Counts, not
+// judge starvation get no nice or affinity shuffle, which would make the verdict the driver's). Counts, not
 // rates per CPU-available second: where progress depends on others (a philosopher on its
 // neighbours) a participant's own run-queue wait says nothing about its share. Then it audits IPC objects of this session: anything still alive (besides what
 // `keep_objects` lists) is removed and reported as `ipc-leak`.
@@ -84,7 +84,7 @@ struct ChaosConfig {
   // interrupts exactly that thread's blocking call.
   double thread_signal_share = 0.5;
   double kills_per_second = 0;
-  bool shuffle_affinity = true;
+  bool shuffle_affinity = true;  // off, too, whenever a starvation bound is set
   bool shuffle_nice = true;  // off whenever a starvation bound is set (chaos.cc says why)
   std::chrono::milliseconds hang_after{3000};
   std::chrono::milliseconds exit_grace{5000};

@@ -117,7 +117,8 @@ std::map<pid_t, std::uint64_t> RunDelays(pid_t pid) {
     std::fclose(f);
     // run_delay grows only when a wait ends: a thread still queued is behind by its wait so far.
     if (!out.contains(tid) || !now || TaskStateLetter(pid, tid) != 'R') continue;
-    if (auto last = ExecStart(fmt::format("/proc/{}/task/{}/sched", pid, tid)); last && *now > *last) {
+    // A task that has not run yet shows exec_start 0 (it is not behind by the machine's uptime).
+    if (auto last = ExecStart(fmt::format("/proc/{}/task/{}/sched", pid, tid)); last && *last > 0 && *now > *last) {
       out[tid] += *now - *last;
     }
   }

@@ -119,5 +119,23 @@ TEST(RunDelays, AThreadStillWaitingForACpuCountsItsWaitSoFar) {
   for (auto& s : spinners) (void)s.Kill(SIGKILL);
 }
 
+// A task that has not run since fork shows exec_start 0: its wait so far is since the fork, not
+// since boot (that once read as 73,828 s of CPU denial).
+TEST(RunDelays, AChildThatHasNotRunYetIsNotBehindByTheUptime) {
+  ipc::testing::Watchdog dog(60s, "run delays, new child");
+  for (int i = 0; i < 20; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    auto child = ipc::signal::Child::Fork([] {
+      ::pause();
+      return 0;
+    });
+    ASSERT_TRUE(child.has_value());
+    for (auto [tid, delay] : RunDelays(child->pid())) {
+      EXPECT_LE(std::chrono::nanoseconds(delay), std::chrono::steady_clock::now() - start) << "tid " << tid;
+    }
+    (void)child->Kill(SIGKILL);
+  }
+}
+
 }  // namespace
 }  // namespace stress

@@ -42,7 +42,17 @@ TEST(StressTarget, RunsWithItsSeed) {
   std::string rerun = knobs.RerunHint(std::string("bazel test //stress:") + TestTargetName(name)) +
                       "  (or: ipclab stress " + name + " --seed " + std::to_string(knobs.seed) + ")";
 
-  RunReport report = RunTarget(*target, knobs.seed, knobs.duration, rerun);
+  // Starvation is judged on operation counts. A 2-s run under a sanitizer on a loaded machine,
+  // with kills whose sanitizer teardown keeps a participant away for a large part of it, leaves
+  // tens of operations per participant: too few for a fairness verdict on a correct target (under
+  // TSan at load 10-20 philosophers and readers_writers failed 2 of 16 runs each). The uninstrumented
+  // tests and the campaigns judge it; planted starvation is still judged everywhere.
+#if defined(IPCLAB_TSAN) || defined(IPCLAB_ASAN)
+  bool judge_starvation = target->planted;
+#else
+  bool judge_starvation = true;
+#endif
+  RunReport report = RunTarget(*target, knobs.seed, knobs.duration, rerun, false, judge_starvation);
   std::printf("%s: %s", name, report.Text().c_str());
   RecordProperty("operations", static_cast<int>(report.operations));
   RecordProperty("crashes_injected", static_cast<int>(report.crashes_injected));

@@ -38,13 +38,14 @@ const Target* FindTarget(const std::string& name) {
 }
 
 RunReport RunTarget(const Target& target, std::uint64_t seed, std::chrono::milliseconds duration,
-                    const std::string& rerun, bool progress) {
+                    const std::string& rerun, bool progress, bool judge_starvation) {
   ChaosConfig config;
   config.seed = seed;
   config.duration = duration;
   config.rerun = rerun;
   config.progress = progress;
   if (target.configure) target.configure(config);
+  if (!judge_starvation) config.min_share = config.min_role_jain = 0;
   Chaos chaos(config);
   return target.run(chaos);
 }

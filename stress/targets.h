@@ -46,8 +46,9 @@ const Target* FindTarget(const std::string& name);
 
 // Runs `target` with `seed` for `duration` (its configure() applied on top). `rerun` is printed
 // with findings.
+// `judge_starvation` false drops the target's starvation bounds (min_share, min_role_jain).
 RunReport RunTarget(const Target& target, std::uint64_t seed, std::chrono::milliseconds duration,
-                    const std::string& rerun, bool progress = false);
+                    const std::string& rerun, bool progress = false, bool judge_starvation = true);
 
 // Registration from the targets_*.cc files.
 void AddRingTargets(std::vector<Target>& out);
