@@ -137,11 +137,7 @@ std::string SyscallName(long nr) {
 
 // "state S, wchan futex_wait_queue, in futex" of one task (/proc/PID/task/TID or /proc/PID).
 std::string TaskState(const std::string& dir) {
-  std::string stat = ReadSmallFile(dir + "/stat");
-  std::string state = "?";
-  if (auto close = stat.rfind(')'); close != std::string::npos && close + 2 < stat.size()) {
-    state = stat.substr(close + 2, 1);
-  }
+  char state = StateLetter(dir);
   std::string wchan = ReadSmallFile(dir + "/wchan");
   if (wchan.empty() || wchan == "0") wchan = "-";
   std::string sc = ReadSmallFile(dir + "/syscall");

@@ -15,9 +15,10 @@
 namespace stress {
 
 namespace {
-// The fields of /proc/PID/stat after the command name (state first); "" when the process is gone.
-std::string StatAfterName(pid_t pid) {
-  std::FILE* f = std::fopen(fmt::format("/proc/{}/stat", pid).c_str(), "r");
+// The fields of a stat file (/proc/PID/stat, /proc/PID/task/TID/stat) after the command name
+// (state first); "" when the task is gone.
+std::string StatAfterName(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "r");
   if (!f) return {};
   char buf[512];
   std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
@@ -28,6 +29,7 @@ std::string StatAfterName(pid_t pid) {
   if (!close || close[1] != ' ') return {};
   return close + 2;
 }
+std::string StatAfterName(pid_t pid) { return StatAfterName(fmt::format("/proc/{}/stat", pid)); }
 }  // namespace
 
 bool Running(pid_t pid) {
@@ -79,18 +81,12 @@ std::optional<std::uint64_t> ExecStart(const std::string& sched_path) {
   return out;
 }
 
-// The state letter of a task (/proc/PID/task/TID/stat); '?' when unreadable.
-char TaskStateLetter(pid_t pid, pid_t tid) {
-  std::FILE* f = std::fopen(fmt::format("/proc/{}/task/{}/stat", pid, tid).c_str(), "r");
-  if (!f) return '?';
-  char buf[512];
-  std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
-  std::fclose(f);
-  buf[n] = '\0';
-  const char* close = std::strrchr(buf, ')');
-  return close && close[1] == ' ' ? close[2] : '?';
-}
 }  // namespace
+
+char StateLetter(const std::string& task_dir) {
+  std::string stat = StatAfterName(task_dir + "/stat");
+  return stat.empty() ? '?' : stat[0];
+}
 
 std::vector<pid_t> ThreadIds(pid_t pid, int accepting) {
   std::vector<pid_t> out;
@@ -116,7 +112,7 @@ std::map<pid_t, std::uint64_t> RunDelays(pid_t pid) {
     if (std::fscanf(f, "%llu %llu", &on_cpu, &run_delay) == 2) out[tid] = run_delay;
     std::fclose(f);
     // run_delay grows only when a wait ends: a thread still queued is behind by its wait so far.
-    if (!out.contains(tid) || !now || TaskStateLetter(pid, tid) != 'R') continue;
+    if (!out.contains(tid) || !now || StateLetter(fmt::format("/proc/{}/task/{}", pid, tid)) != 'R') continue;
     // A task that has not run yet shows exec_start 0 (it is not behind by the machine's uptime).
     if (auto last = ExecStart(fmt::format("/proc/{}/task/{}/sched", pid, tid)); last && *last > 0 && *now > *last) {
       out[tid] += *now - *last;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <string>
 #include <vector>
 
 namespace stress {
@@ -17,6 +18,10 @@ bool Running(pid_t pid);
 // time (seconds for a sanitizer's address space on a loaded machine) tearing down its memory while
 // /proc still reads R or D. Its robust mutexes are released by then, but nothing else it held.
 bool Alive(pid_t pid);
+
+// The state letter (R, S, D, Z, ...) of a process or thread, "/proc/PID" or "/proc/PID/task/TID";
+// '?' when it is gone.
+char StateLetter(const std::string& task_dir);
 
 // The thread ids of process `pid` (/proc/PID/task); empty when it is gone. With `accepting` > 0,
 // only the threads that do not block that signal (SigBlk in /proc/PID/task/TID/status): a signal

@@ -304,16 +304,19 @@ int Reconcile(Fork& f, bool check_liveness) IPC_REQUIRES(f.m) {
   return cleared;
 }
 
+// After EOWNERDEAD on the fork's mutex (held now): finishes the dead holder's step. "" when done.
+std::string Repair(Fork& f, Participant& p) IPC_REQUIRES(f.m) {
+  (void)Reconcile(f, true);
+  p.Recovered();
+  if (auto m = f.m.MarkConsistent(); !m) return "MarkConsistent: " + m.error().message();
+  return {};
+}
+
 // Locks the fork's mutex, repairing after a holder died inside it. "" when held.
 std::string LockFork(Fork& f, Participant& p) IPC_NO_THREAD_SAFETY_ANALYSIS {
   ipc::sync::LockOutcome out;
   if (!f.m.Lock(out)) return "lock fork: " + (out.error ? out.error->message() : std::string("?"));
-  if (out.owner_died) {
-    (void)Reconcile(f, true);
-    p.Recovered();
-    if (auto m = f.m.MarkConsistent(); !m) return "MarkConsistent: " + m.error().message();
-  }
-  return {};
+  return out.owner_died ? Repair(f, p) : std::string();
 }
 
 // Waits for the fork in line (a philosopher holding one fork waits for the other as long as it
@@ -358,10 +361,7 @@ bool TakeFork(Fork& f, int seat, Participant& p, std::string* error) IPC_NO_THRE
       return false;
     }
     if (out.owner_died) {
-      (void)Reconcile(f, true);
-      p.Recovered();
-      if (auto m = f.m.MarkConsistent(); !m) {
-        *error = "MarkConsistent: " + m.error().message();
+      if (*error = Repair(f, p); !error->empty()) {
         f.m.Unlock();
         return false;
       }
